@@ -1,0 +1,69 @@
+/**
+ * The seams between the devhost's two halves:
+ * - the Functions runtime (app loading, the @azure/functions-core shim, HTTP and timer triggers, CLI), and
+ * - the Durable engine (orchestration replay, entities, activities, store, management HTTP API).
+ */
+
+/** Trigger binding types as @azure/functions and durable-functions register them. */
+export type DurableTriggerType = "orchestrationTrigger" | "entityTrigger" | "activityTrigger";
+
+/** Calls registered functions through @azure/functions' own programming model, as the Node worker does. */
+export interface FunctionInvoker {
+  /** True when a function with this name is registered with this trigger type. */
+  hasFunction(name: string, triggerType: DurableTriggerType): boolean;
+  /**
+   * Invokes a durable-triggered function with its trigger value (the JSON object the real host sends)
+   * and returns the function's return value as the host would receive it (parsed from RPC typed data).
+   * Any durableClient extra input the function declared is filled in by the runtime.
+   * Rejects with the function's error when the function throws.
+   */
+  invoke(name: string, triggerType: DurableTriggerType, triggerValue: unknown): Promise<unknown>;
+}
+
+/** An HTTP request to the Durable management API, routed by the runtime. */
+export interface ManagementRequest {
+  method: string;
+  /** The path below the management root, e.g. "instances/abc" or "entities/job/x" (no leading slash). */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: string;
+  /** Origin the request arrived on, e.g. "http://127.0.0.1:7071", for building URLs in payloads. */
+  origin: string;
+}
+
+export interface ManagementResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as-is; anything else as JSON. */
+  body?: unknown;
+}
+
+/** The Durable engine as the runtime sees it. */
+export interface DurableEngine {
+  /**
+   * Serves the management API. The runtime mounts it at both `/runtime/webhooks/durabletask/` (public
+   * webhook API) and the `rpcBaseUrl` path handed to clients.
+   */
+  handleManagement(req: ManagementRequest): Promise<ManagementResponse>;
+  /** The durableClient binding value the real host passes to a function (taskHubName, URLs, rpcBaseUrl...). */
+  clientInput(origin: string): Record<string, unknown>;
+  /** True when no work item is queued or running (durable timers waiting for their time do not count). */
+  isIdle(): boolean;
+  /** Resolves the next time the engine becomes idle (immediately when it is idle). */
+  whenIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options the runtime passes to `createDurableEngine` (exported by `devhost/durable/engine.ts`). */
+export interface DurableEngineOptions {
+  invoker: FunctionInvoker;
+  clock: import("./clock").Clock;
+  /** host.json extensions.durableTask.hubName (default "TestHubName"). */
+  hubName: string;
+  /** host.json extensions.durableTask.overridableExistingInstanceStates. */
+  overridableExistingInstanceStates?: "AnyState" | "NonRunningStates";
+  /** Route prefix of the management API as mounted by the runtime, default "/runtime/webhooks/durabletask". */
+  webhookPath?: string;
+  log?: (level: "information" | "warning" | "error", message: string) => void;
+}

@@ -1,0 +1,9 @@
+/** Tests run from TypeScript sources through ts-jest; the devhost e2e tests load the compiled app from dist/. */
+module.exports = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+  testTimeout: 60000,
+};
