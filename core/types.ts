@@ -1,0 +1,193 @@
+/**
+ * The job coordinator's state and operations. Plain data only (no Durable types): the entity stores
+ * `JobState` as JSON, and every operation is a pure function of (state, input, now, config).
+ */
+
+export const POLICIES = ["reject", "useExisting", "replace", "queue"] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export type Phase = "starting" | "running";
+
+/** How a run ended, as recorded in `lastFinished`. */
+export type Outcome =
+  | "completed"
+  | "failed"
+  | "terminated"
+  | "purged"
+  | "released"
+  | "replaced"
+  /** accepted but never confirmed within its lease, then taken over */
+  | "abandoned";
+
+export interface ActiveRun {
+  generation: number;
+  instanceId: string;
+  orchestrator: string;
+  phase: Phase;
+  requestId: string;
+  acquiredAt: number;
+  confirmedAt?: number;
+  /** After this time an unconfirmed run may be taken over by the next tryStart. */
+  leaseUntil: number;
+  /**
+   * Input of a run promoted from the queue, kept until the run confirms so that whoever re-drives the
+   * start (the finishing orchestration's start activity, a timer tick) still has it.
+   */
+  pendingInput?: unknown;
+  /** Set when the run was promoted from the queue (its starter is the previous run, not an HTTP caller). */
+  promoted?: boolean;
+  /** A replaced run the new holder must make sure is terminated before running user code. */
+  replaces?: { generation: number; instanceId: string };
+}
+
+export interface QueuedRequest {
+  requestId: string;
+  orchestrator: string;
+  input?: unknown;
+  /** Set for seed-route requests, whose instance id is fixed; otherwise derived from the generation. */
+  instanceId?: string;
+  queuedAt: number;
+}
+
+export interface FinishedRun {
+  generation: number;
+  instanceId: string;
+  orchestrator: string;
+  outcome: Outcome;
+  acquiredAt: number;
+  confirmedAt?: number;
+  finishedAt: number;
+  /** Short output or error summary (bounded). */
+  summary?: string;
+}
+
+export interface Counters {
+  accepted: number;
+  rejected: number;
+  existing: number;
+  queued: number;
+  replaced: number;
+  completed: number;
+  failed: number;
+  reconciled: number;
+  released: number;
+  superseded: number;
+  stale: number;
+  leaseExpired: number;
+}
+
+/** A compact event record: [time, type, generation, detail?]. Bounded to the last `MAX_EVENTS`. */
+export type EventRecord = [at: number, type: string, generation: number, detail?: string];
+
+/** Decision codes stored per request id. */
+export type DecisionCode = "started" | "existing" | "rejected" | "queued";
+
+/**
+ * A compact request record: [requestId, code, generation, instanceId, attempt]. For "started" the
+ * generation and instance id are the new run's; for the others they name the holder at decision time.
+ */
+export type RequestRecord = [
+  requestId: string,
+  code: DecisionCode,
+  generation: number,
+  instanceId: string,
+  attempt: number,
+];
+
+export interface JobState {
+  job: string;
+  /** Last generation handed out; generations increase by one per accepted run and never repeat. */
+  generation: number;
+  active?: ActiveRun;
+  queue: QueuedRequest[];
+  lastFinished?: FinishedRun;
+  counters: Counters;
+  events: EventRecord[];
+  requests: RequestRecord[];
+}
+
+export interface CoordinatorConfig {
+  leaseMs: number;
+  maxQueue: number;
+}
+
+export interface TryStartInput {
+  requestId: string;
+  orchestrator: string;
+  input?: unknown;
+  policy: Policy;
+  /** Fixed instance id (seed route). Without it the instance id is `<job>:<generation>`. */
+  instanceId?: string;
+  /** Attempt number; a reconcile-and-retry re-decides the same request id with a higher attempt. */
+  attempt?: number;
+}
+
+export interface HolderInfo {
+  generation: number;
+  instanceId: string;
+  phase: Phase;
+  orchestrator: string;
+}
+
+export type Decision =
+  | {
+      kind: "started";
+      generation: number;
+      instanceId: string;
+      /** The run this one replaced (policy replace): the starter terminates it. */
+      replaced?: { generation: number; instanceId: string };
+    }
+  | { kind: "existing"; holder: HolderInfo }
+  | { kind: "rejected"; holder: HolderInfo; reason: "held" | "queueFull" }
+  | { kind: "queued"; position: number; holder: HolderInfo };
+
+export interface ConfirmInput {
+  generation: number;
+  instanceId: string;
+}
+
+export type ConfirmAnswer =
+  | { status: "holder"; replaces?: { generation: number; instanceId: string } }
+  | { status: "superseded"; activeGeneration?: number };
+
+export interface CompleteInput {
+  generation: number;
+  outcome: "completed" | "failed";
+  summary?: string;
+}
+
+/** A run promoted from the queue: whoever receives it must start its orchestration. */
+export interface PromotedRun {
+  job: string;
+  generation: number;
+  instanceId: string;
+  orchestrator: string;
+  input?: unknown;
+}
+
+export interface ReleaseAnswer {
+  released: boolean;
+  reason?: "stale" | "noHolder" | "starting";
+  promoted?: PromotedRun;
+}
+
+export const OBSERVED_STATUSES = ["Completed", "Failed", "Terminated", "Purged", "NotFound"] as const;
+export type ObservedStatus = (typeof OBSERVED_STATUSES)[number];
+
+export interface ReconcileInput {
+  generation: number;
+  observedStatus: ObservedStatus;
+  /** Re-decide this request after reconciling (same request id, higher attempt). */
+  retry?: TryStartInput;
+}
+
+export interface ForceReleaseInput {
+  reason?: string;
+}
+
+/** The input envelope every singleton orchestration receives: the fencing token travels in it. */
+export interface RunEnvelope<T = unknown> {
+  job: string;
+  generation: number;
+  input?: T;
+}

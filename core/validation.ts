@@ -1,0 +1,141 @@
+/** Validation of everything a starter accepts from outside. Every failure names the field and the rule. */
+import { MAX_QUEUED_INPUT_BYTES } from "./boundedState";
+import { POLICIES, type Policy } from "./types";
+
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApiError {
+  status: number;
+  error: string;
+  field?: string;
+  detail: string;
+}
+
+export function apiError(status: number, error: string, detail: string, field?: string): ApiError {
+  return field === undefined ? { status, error, detail } : { status, error, field, detail };
+}
+
+export function validateJobName(name: string | undefined, field = "jobName"): ApiError | undefined {
+  if (!name || !JOB_NAME_PATTERN.test(name)) {
+    return apiError(
+      400,
+      "invalid job name",
+      `'${name ?? ""}' must match ${JOB_NAME_PATTERN.source} (1-64 characters: letters, digits, '.', '_', '-'; starting with a letter or digit)`,
+      field,
+    );
+  }
+  return undefined;
+}
+
+export function isPolicy(value: unknown): value is Policy {
+  return typeof value === "string" && (POLICIES as readonly string[]).includes(value);
+}
+
+export interface StartRequest {
+  orchestrator: string;
+  input?: unknown;
+  policy: Policy;
+  idempotencyKey?: string;
+}
+
+/**
+ * Parses the body of `POST /api/jobs/{jobName}/start`. The idempotency key may come from the body or
+ * the `Idempotency-Key` header; when both are given they must agree.
+ */
+export function parseStartRequest(
+  rawBody: string,
+  headerKey: string | null | undefined,
+  defaultPolicy: Policy,
+  knownOrchestrators: ReadonlySet<string>,
+): StartRequest | ApiError {
+  if (Buffer.byteLength(rawBody, "utf8") > MAX_BODY_BYTES) {
+    return apiError(413, "request body too large", `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  let body: unknown;
+  try {
+    body = rawBody.trim() === "" ? {} : JSON.parse(rawBody);
+  } catch (err) {
+    return apiError(400, "invalid JSON", `the body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return apiError(400, "invalid body", "the body must be a JSON object");
+  }
+  const b = body as Record<string, unknown>;
+  const known = new Set(["orchestrator", "input", "policy", "idempotencyKey"]);
+  for (const key of Object.keys(b)) {
+    if (!known.has(key))
+      return apiError(400, "unknown field", `'${key}' is not a known field (${[...known].join(", ")})`, key);
+  }
+  if (typeof b.orchestrator !== "string" || b.orchestrator === "") {
+    return apiError(
+      400,
+      "invalid orchestrator",
+      "'orchestrator' is required and must be a non-empty string",
+      "orchestrator",
+    );
+  }
+  if (!knownOrchestrators.has(b.orchestrator)) {
+    return apiError(
+      404,
+      "unknown orchestrator",
+      `'${b.orchestrator}' is not a registered singleton orchestrator (known: ${[...knownOrchestrators].sort().join(", ")})`,
+      "orchestrator",
+    );
+  }
+  let policy = defaultPolicy;
+  if (b.policy !== undefined) {
+    if (!isPolicy(b.policy)) {
+      return apiError(400, "invalid policy", `'policy' must be one of ${POLICIES.join(", ")}`, "policy");
+    }
+    policy = b.policy;
+  }
+  const bodyKey = b.idempotencyKey;
+  if (bodyKey !== undefined && (typeof bodyKey !== "string" || !IDEMPOTENCY_KEY_PATTERN.test(bodyKey))) {
+    return apiError(
+      400,
+      "invalid idempotency key",
+      `'idempotencyKey' must match ${IDEMPOTENCY_KEY_PATTERN.source}`,
+      "idempotencyKey",
+    );
+  }
+  if (headerKey != null && !IDEMPOTENCY_KEY_PATTERN.test(headerKey)) {
+    return apiError(
+      400,
+      "invalid idempotency key",
+      `the Idempotency-Key header must match ${IDEMPOTENCY_KEY_PATTERN.source}`,
+      "Idempotency-Key",
+    );
+  }
+  if (bodyKey !== undefined && headerKey != null && bodyKey !== headerKey) {
+    return apiError(
+      400,
+      "conflicting idempotency keys",
+      "the Idempotency-Key header and 'idempotencyKey' differ",
+      "idempotencyKey",
+    );
+  }
+  const result: StartRequest = { orchestrator: b.orchestrator, policy };
+  if (b.input !== undefined) result.input = b.input;
+  const key = (bodyKey as string | undefined) ?? headerKey ?? undefined;
+  if (key !== undefined) result.idempotencyKey = key;
+  if (policy === "queue" && result.input !== undefined) {
+    const size = Buffer.byteLength(JSON.stringify(result.input), "utf8");
+    if (size > MAX_QUEUED_INPUT_BYTES) {
+      return apiError(
+        413,
+        "input too large to queue",
+        `a queued request's input is kept in the job's state and must be at most ${MAX_QUEUED_INPUT_BYTES} bytes as JSON (got ${size})`,
+        "input",
+      );
+    }
+  }
+  return result;
+}
+
+export function isApiError(value: unknown): value is ApiError {
+  return (
+    typeof value === "object" && value !== null && "status" in value && "error" in value && "detail" in value
+  );
+}

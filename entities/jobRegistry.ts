@@ -1,0 +1,22 @@
+/** The registry entity (key "all") that remembers every job name, for `GET /api/jobs`. */
+import * as df from "durable-functions";
+import type { EntityContext } from "durable-functions";
+import { addJob, emptyRegistry, type RegistryState } from "../core/jobRegistry";
+import { REGISTRY_ENTITY } from "../core/names";
+
+export function jobRegistry(context: EntityContext<RegistryState>): void {
+  const state = context.df.getState(() => emptyRegistry()) as RegistryState;
+  switch (context.df.operationName) {
+    case "add":
+      context.df.setState(addJob(state, String(context.df.getInput())));
+      return;
+    case "get":
+      context.df.setState(state);
+      context.df.return(state);
+      return;
+    default:
+      throw new Error(`Unknown operation '${context.df.operationName}'. Known operations: add, get.`);
+  }
+}
+
+df.app.entity(REGISTRY_ENTITY, jobRegistry);

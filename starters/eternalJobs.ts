@@ -1,0 +1,67 @@
+/**
+ * Timer starters for eternal jobs declared in `singleton.jobs.json` (or the file named by the app
+ * setting SINGLETON_JOBS_FILE). Each tick makes sure the job runs (policy useExisting) and reconciles a
+ * holder whose orchestration ended without reporting (terminated, purged).
+ */
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import * as df from "durable-functions";
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { settings } from "../core/config";
+import { parseEternalJobs, timerFunctionName, type EternalJob } from "../core/eternalJobsConfig";
+import { knownOrchestrators } from "../core/orchestratorCatalog";
+import { startJob, type StartOutcome } from "../core/startJob";
+import { durableCoordinatorClient } from "./durableCoordinatorClient";
+
+export function eternalJobsFile(env: NodeJS.ProcessEnv = process.env): string {
+  // Compiled to dist/starters/: the app root is two levels up.
+  return env.SINGLETON_JOBS_FILE ?? path.resolve(__dirname, "..", "..", "singleton.jobs.json");
+}
+
+export function loadEternalJobs(file = eternalJobsFile()): EternalJob[] {
+  if (!existsSync(file)) return [];
+  return parseEternalJobs(readFileSync(file, "utf8"), path.basename(file));
+}
+
+export async function tick(
+  job: EternalJob,
+  timer: Timer,
+  context: InvocationContext,
+): Promise<StartOutcome | undefined> {
+  if (!knownOrchestrators().has(job.orchestrator)) {
+    context.error(
+      `Eternal job '${job.name}': '${job.orchestrator}' is not a registered singleton orchestrator.`,
+    );
+    return undefined;
+  }
+  const s = settings();
+  const outcome = await startJob(
+    durableCoordinatorClient(df.getClient(context)),
+    job.name,
+    {
+      requestId: `tick-${randomUUID()}`,
+      orchestrator: job.orchestrator,
+      input: job.input,
+      policy: "useExisting",
+    },
+    { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
+  );
+  const late = timer.isPastDue ? " (past due)" : "";
+  if (outcome.kind === "started")
+    context.log(`Eternal job '${job.name}': started generation ${outcome.generation}${late}.`);
+  else if (outcome.kind === "timeout")
+    context.warn(`Eternal job '${job.name}': no decision in time; the next tick retries.`);
+  return outcome;
+}
+
+for (const job of loadEternalJobs()) {
+  app.timer(timerFunctionName(job.name), {
+    schedule: job.schedule,
+    runOnStartup: job.runOnStartup ?? false,
+    extraInputs: [df.input.durableClient()],
+    handler: async (timer: Timer, context: InvocationContext) => {
+      await tick(job, timer, context);
+    },
+  });
+}

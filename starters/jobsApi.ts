@@ -1,0 +1,237 @@
+/**
+ * The job API:
+ * - `POST /api/jobs/{jobName}/start` `{orchestrator, input, policy, idempotencyKey}` (or `Idempotency-Key`)
+ * - `GET /api/jobs/{jobName}`: the job's state for dashboards
+ * - `GET /api/jobs`: every job name (from the registry entity; JavaScript clients cannot list entities)
+ * - `POST /api/jobs/{jobName}/release` (admin): force-release the lock
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
+import { randomUUID } from "node:crypto";
+import { delays } from "../core/backoff";
+import { settings } from "../core/config";
+import type { RegistryState } from "../core/jobRegistry";
+import { jobView } from "../core/jobView";
+import { REGISTRY_ENTITY, REGISTRY_KEY } from "../core/names";
+import { knownOrchestrators } from "../core/orchestratorCatalog";
+import { startJob } from "../core/startJob";
+import { apiError, isApiError, parseStartRequest, validateJobName } from "../core/validation";
+import { durableCoordinatorClient } from "./durableCoordinatorClient";
+import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
+
+const clientInput = df.input.durableClient();
+
+function statusUrl(client: DurableClient, request: HttpRequest) {
+  return (instanceId: string) => {
+    const payload = client.createCheckStatusResponse(request, instanceId).jsonBody as {
+      statusQueryGetUri: string;
+    };
+    return payload.statusQueryGetUri;
+  };
+}
+
+export async function startJobHttp(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const job = request.params.jobName;
+  const invalid = validateJobName(job);
+  if (invalid) return errorResponse(invalid);
+  const body = await readBody(request);
+  if (isApiError(body)) return errorResponse(body);
+  const s = settings();
+  const parsed = parseStartRequest(
+    body,
+    request.headers.get("idempotency-key"),
+    s.defaultPolicy,
+    knownOrchestrators(),
+  );
+  if (isApiError(parsed)) return errorResponse(parsed);
+
+  const client = df.getClient(context);
+  const requestId = parsed.idempotencyKey ?? randomUUID();
+  const outcome = await startJob(
+    durableCoordinatorClient(client),
+    job,
+    { requestId, orchestrator: parsed.orchestrator, input: parsed.input, policy: parsed.policy },
+    { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
+  );
+  const url = statusUrl(client, request);
+  switch (outcome.kind) {
+    case "started": {
+      context.log(`Job '${job}': started generation ${outcome.generation} as '${outcome.instanceId}'.`);
+      return json(
+        202,
+        {
+          status: "started",
+          job,
+          requestId,
+          generation: outcome.generation,
+          instanceId: outcome.instanceId,
+          ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
+          ...managementPayload(client, request, outcome.instanceId),
+        },
+        { Location: url(outcome.instanceId) },
+      );
+    }
+    case "queued":
+      return json(202, {
+        status: "queued",
+        job,
+        requestId,
+        position: outcome.position,
+        holder: { ...outcome.holder, statusQueryGetUri: url(outcome.holder.instanceId) },
+      });
+    case "existing":
+      return json(200, {
+        status: "existing",
+        job,
+        requestId,
+        generation: outcome.holder.generation,
+        instanceId: outcome.holder.instanceId,
+        phase: outcome.holder.phase,
+        statusQueryGetUri: url(outcome.holder.instanceId),
+      });
+    case "rejected":
+      return json(409, {
+        error: outcome.reason === "queueFull" ? "queue full" : "job is running",
+        detail:
+          outcome.reason === "queueFull"
+            ? `job '${job}' is held by generation ${outcome.holder.generation} and its queue is full`
+            : `job '${job}' is held by generation ${outcome.holder.generation}`,
+        job,
+        requestId,
+        holder: { ...outcome.holder, statusQueryGetUri: url(outcome.holder.instanceId) },
+      });
+    case "timeout":
+      return errorResponse(
+        apiError(
+          503,
+          "decision pending",
+          `no decision within ${s.waitBudgetMs} ms; retry with the same idempotency key (${requestId})`,
+        ),
+        { "Retry-After": retryAfterSeconds(s.waitBudgetMs) },
+      );
+  }
+}
+
+export async function getJob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const job = request.params.jobName;
+  const invalid = validateJobName(job);
+  if (invalid) return errorResponse(invalid);
+  const client = df.getClient(context);
+  const state = await durableCoordinatorClient(client).readState(job);
+  if (!state)
+    return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
+  return json(200, jobView(state, statusUrl(client, request)));
+}
+
+export async function listJobs(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const client = df.getClient(context);
+  const response = await client.readEntityState<RegistryState>(
+    new df.EntityId(REGISTRY_ENTITY, REGISTRY_KEY),
+  );
+  const registry =
+    response.entityExists && response.entityState ? response.entityState : { jobs: [], overflow: 0 };
+  return json(200, { jobs: registry.jobs, count: registry.jobs.length, unregistered: registry.overflow });
+}
+
+export async function releaseJob(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const job = request.params.jobName;
+  const invalid = validateJobName(job);
+  if (invalid) return errorResponse(invalid);
+  const body = await readBody(request);
+  if (isApiError(body)) return errorResponse(body);
+  let reason = "admin release";
+  if (body.trim() !== "") {
+    try {
+      const parsed = JSON.parse(body) as { reason?: unknown };
+      if (parsed.reason !== undefined) {
+        if (typeof parsed.reason !== "string" || parsed.reason.length > 200) {
+          return errorResponse(
+            apiError(400, "invalid reason", "'reason' must be a string of at most 200 characters", "reason"),
+          );
+        }
+        reason = parsed.reason;
+      }
+    } catch (err) {
+      return errorResponse(
+        apiError(400, "invalid JSON", `the body is not valid JSON: ${(err as Error).message}`),
+      );
+    }
+  }
+  const client = df.getClient(context);
+  const coordinator = durableCoordinatorClient(client);
+  const before = await coordinator.readState(job);
+  if (!before)
+    return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
+  const held = before.active;
+  if (!held) return errorResponse(apiError(409, "not held", `job '${job}' has no active run to release`));
+  await coordinator.signal(job, "release", { reason });
+  const s = settings();
+  for (const delay of delays(s.waitBudgetMs, s.poll)) {
+    const state = await coordinator.readState(job);
+    if (state && state.counters.released > before.counters.released) {
+      const promoted = state.active?.promoted && state.active.phase === "starting" ? state.active : undefined;
+      if (promoted) {
+        await coordinator.startRun(promoted.orchestrator, promoted.instanceId, {
+          job,
+          generation: promoted.generation,
+          ...(promoted.pendingInput === undefined ? {} : { input: promoted.pendingInput }),
+        });
+      }
+      context.warn(`Job '${job}': generation ${held.generation} force-released (${reason}).`);
+      return json(200, {
+        status: "released",
+        job,
+        released: { generation: held.generation, instanceId: held.instanceId },
+        ...(promoted
+          ? { promoted: { generation: promoted.generation, instanceId: promoted.instanceId } }
+          : {}),
+      });
+    }
+    await coordinator.sleep(delay);
+  }
+  return errorResponse(
+    apiError(503, "release pending", `the release was sent but not yet applied within ${s.waitBudgetMs} ms`),
+    {
+      "Retry-After": retryAfterSeconds(s.waitBudgetMs),
+    },
+  );
+}
+
+app.http("jobStart", {
+  route: "jobs/{jobName}/start",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [clientInput],
+  handler: startJobHttp,
+});
+
+app.http("jobRelease", {
+  route: "jobs/{jobName}/release",
+  methods: ["POST"],
+  authLevel: "admin",
+  extraInputs: [clientInput],
+  handler: releaseJob,
+});
+
+app.http("jobGet", {
+  route: "jobs/{jobName}",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [clientInput],
+  handler: getJob,
+});
+
+app.http("jobList", {
+  route: "jobs",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [clientInput],
+  handler: listJobs,
+});

@@ -1,0 +1,104 @@
+/**
+ * The seed-compatible starter: `POST /api/orchestrators/{functionName}/{instanceId}`, body = input.
+ * Same contract as the Durable docs' singleton sample (202 check-status payload, 409 when the instance
+ * exists), but the decision is made by the job's coordinator entity, so concurrent starters cannot both
+ * win, and a finished previous run does not block a new one.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { randomUUID } from "node:crypto";
+import { settings } from "../core/config";
+import { knownOrchestrators } from "../core/orchestratorCatalog";
+import { startJob } from "../core/startJob";
+import { apiError, IDEMPOTENCY_KEY_PATTERN, isApiError, validateJobName } from "../core/validation";
+import { durableCoordinatorClient } from "./durableCoordinatorClient";
+import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
+
+function parseInput(text: string, contentType: string | null): unknown {
+  if (text.trim() === "") return undefined;
+  if (contentType && !contentType.includes("json")) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function seedStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const functionName = request.params.functionName;
+  const instanceId = request.params.instanceId;
+  const invalid = validateJobName(instanceId, "instanceId");
+  if (invalid) return errorResponse(invalid);
+  if (!knownOrchestrators().has(functionName)) {
+    return errorResponse(
+      apiError(
+        404,
+        "unknown orchestrator",
+        `'${functionName}' is not a registered singleton orchestrator`,
+        "functionName",
+      ),
+    );
+  }
+  const key = request.headers.get("idempotency-key");
+  if (key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    return errorResponse(
+      apiError(
+        400,
+        "invalid idempotency key",
+        `the Idempotency-Key header must match ${IDEMPOTENCY_KEY_PATTERN.source}`,
+        "Idempotency-Key",
+      ),
+    );
+  }
+  const body = await readBody(request);
+  if (isApiError(body)) return errorResponse(body);
+
+  const client = df.getClient(context);
+  const s = settings();
+  const outcome = await startJob(
+    durableCoordinatorClient(client),
+    instanceId,
+    {
+      requestId: key ?? randomUUID(),
+      orchestrator: functionName,
+      input: parseInput(body, request.headers.get("content-type")),
+      policy: "reject",
+      instanceId,
+    },
+    { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
+  );
+  switch (outcome.kind) {
+    case "started":
+      context.log(`Started orchestration with ID = '${instanceId}' (generation ${outcome.generation}).`);
+      return client.createCheckStatusResponse(request, instanceId);
+    case "timeout":
+      return errorResponse(
+        apiError(
+          503,
+          "decision pending",
+          `no decision within ${s.waitBudgetMs} ms; retry with the same Idempotency-Key`,
+        ),
+        { "Retry-After": retryAfterSeconds(s.waitBudgetMs) },
+      );
+    default: {
+      const holder = outcome.holder;
+      return json(409, {
+        error: `An instance with ID '${instanceId}' already exists.`,
+        detail: `generation ${holder.generation} holds '${instanceId}' (${holder.phase})`,
+        holder: {
+          generation: holder.generation,
+          instanceId: holder.instanceId,
+          statusQueryGetUri: client.createHttpManagementPayload(holder.instanceId).statusQueryGetUri,
+        },
+      });
+    }
+  }
+}
+
+app.http("HttpStartSingle", {
+  route: "orchestrators/{functionName}/{instanceId}",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: seedStart,
+});
