@@ -22,13 +22,24 @@ import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponse
 
 const clientInput = df.input.durableClient();
 
+/** The check-status payload with URLs on the origin the caller used (as createCheckStatusResponse does). */
+function managementPayload(
+  client: DurableClient,
+  request: HttpRequest,
+  instanceId: string,
+): Record<string, string> {
+  const origin = new URL(request.url).origin;
+  const payload = client.createHttpManagementPayload(instanceId) as unknown as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(payload).map(([k, v]) => [
+      k,
+      /^https?:\/\//.test(v) ? origin + v.slice(new URL(v).origin.length) : v,
+    ]),
+  );
+}
+
 function statusUrl(client: DurableClient, request: HttpRequest) {
-  return (instanceId: string) => {
-    const payload = client.createCheckStatusResponse(request, instanceId).jsonBody as {
-      statusQueryGetUri: string;
-    };
-    return payload.statusQueryGetUri;
-  };
+  return (instanceId: string) => managementPayload(client, request, instanceId).statusQueryGetUri;
 }
 
 export async function startJobHttp(
