@@ -7,11 +7,11 @@ import type { Counters, EventRecord, JobState, RequestRecord } from "./types";
 export const MAX_EVENTS = 50;
 export const MAX_REQUESTS = 100;
 export const MAX_SUMMARY_CHARS = 200;
-export const MAX_DETAIL_CHARS = 80;
+export const MAX_DETAIL_CHARS = 40;
 /** Hard ceiling for the configurable queue length. */
-export const MAX_QUEUE_LIMIT = 5;
+export const MAX_QUEUE_LIMIT = 3;
 /** A queued request's input is stored in entity state, so it must be small. */
-export const MAX_QUEUED_INPUT_BYTES = 1024;
+export const MAX_QUEUED_INPUT_BYTES = 512;
 
 export function emptyCounters(): Counters {
   return {

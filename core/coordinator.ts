@@ -36,7 +36,12 @@ export interface Applied<A> {
 }
 
 export function instanceIdFor(job: string, generation: number, fixed?: string): string {
-  return fixed ?? `${job}:${generation}`;
+  return fixed || `${job}:${generation}`;
+}
+
+/** The instance id as stored in a request record: "" when it is the derived `<job>:<generation>`. */
+function storedInstanceId(job: string, generation: number, instanceId: string): string {
+  return instanceId === instanceIdFor(job, generation) ? "" : instanceId;
 }
 
 function holderOf(active: ActiveRun): HolderInfo {
@@ -68,7 +73,8 @@ function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: stri
 
 /** Rebuilds the decision recorded for a request id (idempotent retries get the same answer). */
 export function decisionFromRecord(record: RequestRecord, state: JobState): Decision {
-  const [, code, generation, instanceId] = record;
+  const [, code, generation, fixed] = record;
+  const instanceId = instanceIdFor(state.job, generation, fixed);
   if (code === "started") return { kind: "started", generation, instanceId };
   // The holder named at decision time; phase and orchestrator are today's if it is still the holder.
   const active = state.active?.generation === generation ? state.active : undefined;
@@ -121,7 +127,7 @@ function accept(
       generation,
       active,
       counters: { ...state.counters, accepted: state.counters.accepted + 1 },
-      events: pushEvent(state.events, now, "accepted", generation, req.requestId),
+      events: pushEvent(state.events, now, "accepted", generation),
     },
   };
 }
@@ -135,7 +141,13 @@ function record(
 ): JobState {
   return {
     ...state,
-    requests: pushRequest(state.requests, [req.requestId, code, generation, instanceId, req.attempt ?? 1]),
+    requests: pushRequest(state.requests, [
+      req.requestId,
+      code,
+      generation,
+      storedInstanceId(state.job, generation, instanceId),
+      req.attempt ?? 1,
+    ]),
   };
 }
 

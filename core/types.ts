@@ -83,14 +83,15 @@ export type EventRecord = [at: number, type: string, generation: number, detail?
 export type DecisionCode = "started" | "existing" | "rejected" | "queued";
 
 /**
- * A compact request record: [requestId, code, generation, instanceId, attempt]. For "started" the
- * generation and instance id are the new run's; for the others they name the holder at decision time.
+ * A compact request record: [requestId, code, generation, fixedInstanceId, attempt]. For "started" the
+ * generation is the new run's; for the others it names the holder at decision time. The instance id is
+ * stored only when it is fixed (seed route); otherwise it is "" and derived as `<job>:<generation>`.
  */
 export type RequestRecord = [
   requestId: string,
   code: DecisionCode,
   generation: number,
-  instanceId: string,
+  fixedInstanceId: string,
   attempt: number,
 ];
 

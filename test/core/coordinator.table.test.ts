@@ -1,0 +1,271 @@
+/** Every operation in every phase of the coordinator, as a table of exact outcomes. */
+import { initialState } from "../../core/boundedState";
+import { applyOperation, complete, confirm, reconcile, tryStart, forceRelease } from "../../core/coordinator";
+import type { CoordinatorConfig, JobState, Policy } from "../../core/types";
+
+const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 1 };
+const T0 = 1_000_000;
+
+type Phase = "idle" | "starting" | "startingExpired" | "running";
+
+/** Builds a state in the given phase; the holder (if any) is generation 1 with instance "job:1". */
+function inPhase(phase: Phase): { state: JobState; now: number } {
+  let state = initialState("job");
+  if (phase === "idle") return { state, now: T0 };
+  state = tryStart(state, { requestId: "r1", orchestrator: "orch", policy: "reject" }, T0, config).state;
+  if (phase === "starting") return { state, now: T0 + 10 };
+  if (phase === "startingExpired") return { state, now: T0 + config.leaseMs + 1 };
+  state = confirm(state, { generation: 1, instanceId: "job:1" }, T0 + 5).state;
+  return { state, now: T0 + config.leaseMs + 1 };
+}
+
+describe("tryStart in every phase with every policy", () => {
+  const cases: [Phase, Policy, string, number | undefined][] = [
+    // phase, policy, expected decision kind, expected active generation after
+    ["idle", "reject", "started", 1],
+    ["idle", "useExisting", "started", 1],
+    ["idle", "replace", "started", 1],
+    ["idle", "queue", "started", 1],
+    ["starting", "reject", "rejected", 1],
+    ["starting", "useExisting", "existing", 1],
+    ["starting", "replace", "started", 2],
+    ["starting", "queue", "queued", 1],
+    ["startingExpired", "reject", "started", 2],
+    ["startingExpired", "useExisting", "started", 2],
+    ["startingExpired", "replace", "started", 2],
+    ["startingExpired", "queue", "started", 2],
+    ["running", "reject", "rejected", 1],
+    ["running", "useExisting", "existing", 1],
+    ["running", "replace", "started", 2],
+    ["running", "queue", "queued", 1],
+  ];
+  test.each(cases)("%s + %s -> %s (active generation %s)", (phase, policy, kind, activeGen) => {
+    const { state, now } = inPhase(phase);
+    const { state: next, answer } = tryStart(
+      state,
+      { requestId: "r2", orchestrator: "orch", policy },
+      now,
+      config,
+    );
+    expect(answer.kind).toBe(kind);
+    expect(next.active?.generation).toBe(activeGen);
+    if (answer.kind === "rejected" || answer.kind === "existing" || answer.kind === "queued") {
+      expect(answer.holder).toMatchObject({ generation: 1, instanceId: "job:1" });
+    }
+    if (answer.kind === "started") {
+      expect(answer.instanceId).toBe(`job:${activeGen}`);
+      expect(next.active?.phase).toBe("starting");
+      expect(next.active?.leaseUntil).toBe(now + config.leaseMs);
+    }
+    if (phase === "startingExpired") {
+      expect(next.lastFinished).toMatchObject({ generation: 1, outcome: "abandoned" });
+      expect(next.counters.leaseExpired).toBe(1);
+    }
+    if (policy === "replace" && (phase === "starting" || phase === "running")) {
+      expect(answer).toMatchObject({ replaced: { generation: 1, instanceId: "job:1" } });
+      expect(next.lastFinished).toMatchObject({ generation: 1, outcome: "replaced" });
+      expect(next.active?.replaces).toEqual({ generation: 1, instanceId: "job:1" });
+    }
+  });
+
+  test("a retried request id gets the recorded decision and changes nothing", () => {
+    const { state, now } = inPhase("running");
+    const first = tryStart(state, { requestId: "r2", orchestrator: "orch", policy: "reject" }, now, config);
+    const again = tryStart(
+      first.state,
+      { requestId: "r2", orchestrator: "orch", policy: "replace" },
+      now,
+      config,
+    );
+    expect(again.answer).toEqual({
+      kind: "rejected",
+      holder: { generation: 1, instanceId: "job:1", phase: "running", orchestrator: "orch" },
+      reason: "held",
+    });
+    expect(again.state).toBe(first.state);
+  });
+
+  test("a full queue rejects with reason queueFull", () => {
+    const { state, now } = inPhase("running");
+    const queued = tryStart(state, { requestId: "q1", orchestrator: "orch", policy: "queue" }, now, config);
+    const full = tryStart(
+      queued.state,
+      { requestId: "q2", orchestrator: "orch", policy: "queue" },
+      now,
+      config,
+    );
+    expect(full.answer).toMatchObject({ kind: "rejected", reason: "queueFull", holder: { generation: 1 } });
+    expect(full.state.queue.map((q) => q.requestId)).toEqual(["q1"]);
+  });
+
+  test("a fixed instance id (seed route) is used for every generation", () => {
+    const s = tryStart(
+      initialState("x"),
+      { requestId: "a", orchestrator: "o", policy: "reject", instanceId: "x" },
+      T0,
+      config,
+    );
+    expect(s.answer).toEqual({ kind: "started", generation: 1, instanceId: "x" });
+  });
+});
+
+describe("confirm in every phase", () => {
+  const cases: [Phase, number, string][] = [
+    ["idle", 1, "superseded"],
+    ["starting", 1, "holder"],
+    ["starting", 2, "superseded"],
+    ["startingExpired", 1, "holder"],
+    ["running", 1, "holder"],
+    ["running", 0, "superseded"],
+  ];
+  test.each(cases)("%s: confirm generation %s -> %s", (phase, generation, status) => {
+    const { state, now } = inPhase(phase);
+    const { state: next, answer } = confirm(state, { generation, instanceId: `job:${generation}` }, now);
+    expect(answer.status).toBe(status);
+    if (status === "holder") {
+      expect(next.active).toMatchObject({ generation: 1, phase: "running" });
+    } else {
+      expect(next.active).toEqual(state.active);
+      expect(next.counters.superseded).toBe(1);
+    }
+  });
+
+  test("a late confirm after a takeover is superseded and names the new holder", () => {
+    const { state, now } = inPhase("startingExpired");
+    const takeover = tryStart(
+      state,
+      { requestId: "r2", orchestrator: "orch", policy: "reject" },
+      now,
+      config,
+    );
+    const late = confirm(takeover.state, { generation: 1, instanceId: "job:1" }, now + 1);
+    expect(late.answer).toEqual({ status: "superseded", activeGeneration: 2 });
+    expect(late.state.active).toEqual(takeover.state.active);
+  });
+
+  test("the new holder after a replace is told which run to terminate", () => {
+    const { state, now } = inPhase("running");
+    const replaced = tryStart(
+      state,
+      { requestId: "r2", orchestrator: "orch", policy: "replace" },
+      now,
+      config,
+    );
+    const c = confirm(replaced.state, { generation: 2, instanceId: "job:2" }, now + 1);
+    expect(c.answer).toEqual({ status: "holder", replaces: { generation: 1, instanceId: "job:1" } });
+    expect(c.state.active?.replaces).toBeUndefined();
+  });
+});
+
+describe("complete, reconcile and release in every phase", () => {
+  const phases: Phase[] = ["idle", "starting", "startingExpired", "running"];
+
+  test.each(phases)("%s: complete for the active generation releases, a stale one is ignored", (phase) => {
+    const { state, now } = inPhase(phase);
+    const mine = complete(state, { generation: 1, outcome: "completed", summary: "ok" }, now, config);
+    const stale = complete(state, { generation: 7, outcome: "failed" }, now, config);
+    if (phase === "idle") {
+      expect(mine.answer).toEqual({ released: false, reason: "noHolder" });
+    } else {
+      expect(mine.answer).toEqual({ released: true });
+      expect(mine.state.active).toBeUndefined();
+      expect(mine.state.lastFinished).toMatchObject({ generation: 1, outcome: "completed", summary: "ok" });
+      expect(stale.answer).toEqual({ released: false, reason: "stale" });
+    }
+    expect(stale.state.active).toEqual(state.active);
+    expect(stale.state.counters.stale).toBe(1);
+  });
+
+  test.each(phases)("%s: reconcile", (phase) => {
+    const { state, now } = inPhase(phase);
+    const r = reconcile(state, { generation: 1, observedStatus: "Terminated" }, now, config);
+    const expected = {
+      idle: { released: false, reason: "noHolder" },
+      // an unconfirmed run within its lease is left alone: only its lease decides
+      starting: { released: false, reason: "starting" },
+      startingExpired: { released: true },
+      running: { released: true },
+    }[phase];
+    expect(r.answer).toEqual(expected);
+    if (expected.released)
+      expect(r.state.lastFinished).toMatchObject({ generation: 1, outcome: "terminated" });
+    else expect(r.state.active).toEqual(state.active);
+  });
+
+  test.each(phases)("%s: release", (phase) => {
+    const { state, now } = inPhase(phase);
+    const r = forceRelease(state, { reason: "ops" }, now, config);
+    if (phase === "idle") expect(r.answer).toEqual({ released: false, reason: "noHolder" });
+    else {
+      expect(r.answer).toEqual({ released: true });
+      expect(r.state.lastFinished).toMatchObject({ outcome: "released", summary: "ops" });
+      expect(r.state.counters.released).toBe(1);
+    }
+  });
+
+  test("releasing promotes the queued request to a new starting run", () => {
+    const { state, now } = inPhase("running");
+    const q = tryStart(
+      state,
+      { requestId: "q1", orchestrator: "other", policy: "queue", input: { a: 1 } },
+      now,
+      config,
+    );
+    const done = complete(q.state, { generation: 1, outcome: "completed" }, now + 1, config);
+    expect(done.answer).toEqual({
+      released: true,
+      promoted: { job: "job", generation: 2, instanceId: "job:2", orchestrator: "other", input: { a: 1 } },
+    });
+    expect(done.state.active).toMatchObject({
+      generation: 2,
+      phase: "starting",
+      promoted: true,
+      pendingInput: { a: 1 },
+    });
+    expect(done.state.queue).toEqual([]);
+    // the queued request's record now names its own run
+    const retry = tryStart(
+      done.state,
+      { requestId: "q1", orchestrator: "other", policy: "queue" },
+      now + 2,
+      config,
+    );
+    expect(retry.answer).toEqual({ kind: "started", generation: 2, instanceId: "job:2" });
+  });
+
+  test("reconcile with a retry re-decides the same request id", () => {
+    const { state, now } = inPhase("running");
+    const rejected = tryStart(
+      state,
+      { requestId: "r2", orchestrator: "orch", policy: "reject" },
+      now,
+      config,
+    );
+    const r = reconcile(
+      rejected.state,
+      {
+        generation: 1,
+        observedStatus: "Failed",
+        retry: { requestId: "r2", orchestrator: "orch", policy: "reject", attempt: 2 },
+      },
+      now,
+      config,
+    );
+    expect(r.answer).toMatchObject({ released: true, decision: { kind: "started", generation: 2 } });
+    expect(r.state.requests.at(-1)).toEqual(["r2", "started", 2, "", 2]);
+  });
+});
+
+test("applyOperation dispatches by name and rejects unknown operations", () => {
+  const s = initialState("j");
+  expect(
+    applyOperation(s, "tryStart", { requestId: "a", orchestrator: "o", policy: "reject" }, T0, config).answer,
+  ).toMatchObject({
+    kind: "started",
+  });
+  expect(applyOperation(s, "release", undefined, T0, config).answer).toEqual({
+    released: false,
+    reason: "noHolder",
+  });
+  expect(() => applyOperation(s, "explode", {}, T0, config)).toThrow("Unknown operation 'explode'");
+});
