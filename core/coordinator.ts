@@ -73,11 +73,15 @@ function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: stri
 
 /** Rebuilds the decision recorded for a request id (idempotent retries get the same answer). */
 export function decisionFromRecord(record: RequestRecord, state: JobState): Decision {
-  const [, code, generation, fixed] = record;
+  const [requestId, code, generation, fixed] = record;
   const instanceId = instanceIdFor(state.job, generation, fixed);
-  if (code === "started") return { kind: "started", generation, instanceId };
-  // The holder named at decision time; phase and orchestrator are today's if it is still the holder.
+  // Details that are not kept per request come from today's state while they are still there.
   const active = state.active?.generation === generation ? state.active : undefined;
+  if (code === "started") {
+    return active?.replaces
+      ? { kind: "started", generation, instanceId, replaced: active.replaces }
+      : { kind: "started", generation, instanceId };
+  }
   const holder: HolderInfo = {
     generation,
     instanceId,
@@ -85,8 +89,10 @@ export function decisionFromRecord(record: RequestRecord, state: JobState): Deci
     orchestrator: active?.orchestrator ?? "",
   };
   if (code === "existing") return { kind: "existing", holder };
-  if (code === "queued") return { kind: "queued", position: 0, holder };
-  return { kind: "rejected", holder, reason: "held" };
+  if (code === "queued") {
+    return { kind: "queued", position: state.queue.findIndex((q) => q.requestId === requestId) + 1, holder };
+  }
+  return { kind: "rejected", holder, reason: code === "queueFull" ? "queueFull" : "held" };
 }
 
 /** Drops an unconfirmed holder whose lease ran out, recording it as abandoned. */
@@ -230,7 +236,7 @@ export function tryStart(
         counters: { ...c, rejected: c.rejected + 1 },
         events: pushEvent(state.events, now, "queueFull", holder.generation, req.requestId),
       };
-      state = record(state, req, "rejected", holder.generation, holder.instanceId);
+      state = record(state, req, "queueFull", holder.generation, holder.instanceId);
       return { state, answer: { kind: "rejected", holder, reason: "queueFull" } };
     }
     case "reject":

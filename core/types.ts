@@ -80,7 +80,7 @@ export interface Counters {
 export type EventRecord = [at: number, type: string, generation: number, detail?: string];
 
 /** Decision codes stored per request id. */
-export type DecisionCode = "started" | "existing" | "rejected" | "queued";
+export type DecisionCode = "started" | "existing" | "rejected" | "queueFull" | "queued";
 
 /**
  * A compact request record: [requestId, code, generation, fixedInstanceId, attempt]. For "started" the

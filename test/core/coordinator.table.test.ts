@@ -96,6 +96,13 @@ describe("tryStart in every phase with every policy", () => {
     );
     expect(full.answer).toMatchObject({ kind: "rejected", reason: "queueFull", holder: { generation: 1 } });
     expect(full.state.queue.map((q) => q.requestId)).toEqual(["q1"]);
+    const retried = tryStart(
+      full.state,
+      { requestId: "q2", orchestrator: "orch", policy: "queue" },
+      now,
+      config,
+    );
+    expect(retried.answer).toMatchObject({ kind: "rejected", reason: "queueFull" });
   });
 
   test("a fixed instance id (seed route) is used for every generation", () => {

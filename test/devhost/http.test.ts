@@ -32,6 +32,15 @@ afterAll(async () => {
   await host.stop();
 });
 
+interface Described {
+  function: string;
+  params: Record<string, string>;
+}
+
+async function described(pathAndQuery: string, init?: RequestInit): Promise<Described> {
+  return (await get(pathAndQuery, init)).json() as Promise<Described>;
+}
+
 async function get(pathAndQuery: string, init?: RequestInit): Promise<Response> {
   return fetch(host.baseUrl + pathAndQuery, init);
 }
@@ -57,20 +66,20 @@ test("serves a function at its default route with query, headers and body", asyn
 });
 
 test("matches route templates with constraints and optional parameters", async () => {
-  const a = await (await get("/api/echo/42/bob")).json();
+  const a = await described("/api/echo/42/bob");
   expect(a.params).toEqual({ id: "42", name: "bob" });
-  const b = await (await get("/api/echo/42")).json();
+  const b = await described("/api/echo/42");
   expect(b.params).toEqual({ id: "42" });
   expect((await get("/api/echo/notanint")).status).toBe(404);
-  const c = await (await get("/api/files/a/b/c.txt")).json();
+  const c = await described("/api/files/a/b/c.txt");
   expect(c.params).toEqual({ path: "a/b/c.txt" });
-  const d = await (await get("/api/items/3f2504e0-4f89-11d3-9a0c-0305e82c3301")).json();
+  const d = await described("/api/items/3f2504e0-4f89-11d3-9a0c-0305e82c3301");
   expect(d.function).toBe("itemById");
-  const e = await (await get("/api/items/widget")).json();
+  const e = await described("/api/items/widget");
   expect(e.function).toBe("itemByName");
-  const f = await (await get("/api/ITEMS/special")).json();
+  const f = await described("/api/ITEMS/special");
   expect(f.function).toBe("itemSpecial");
-  const g = await (await get("/api/items/a%20b", { method: "DELETE" })).json();
+  const g = await described("/api/items/a%20b", { method: "DELETE" });
   expect(g).toMatchObject({ function: "removeItem", params: { name: "a b" } });
 });
 

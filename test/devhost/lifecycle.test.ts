@@ -15,7 +15,7 @@ test("a host can be started and stopped repeatedly in one process, with fresh re
     const host = await startHost({ appDir, port: 0, createEngine: stub.factory, log: false });
     expect(host.functions.map((f) => f.name)).toContain("hello");
     const res = await fetch(`${host.baseUrl}/api/hello?round=${round}`);
-    expect((await res.json()).query).toEqual({ round: String(round) });
+    expect(((await res.json()) as { query: unknown }).query).toEqual({ round: String(round) });
     expect(
       (globalThis as unknown as { __runtimeFixture: { appStarts: number } }).__runtimeFixture.appStarts,
     ).toBe(1);

@@ -1,0 +1,95 @@
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { parseCliArgs } from "../../devhost/cli";
+import { formatFunctionList } from "../../devhost/functionList";
+
+const repoRoot = path.join(__dirname, "../..");
+const appDir = path.join(__dirname, "../fixtures/runtime-app");
+
+test("formats the function list like func start", () => {
+  const text = formatFunctionList(
+    [
+      {
+        name: "echo",
+        trigger: "httpTrigger",
+        methods: ["GET", "POST"],
+        route: "echo/{id:int}",
+        authLevel: "anonymous",
+      },
+      { name: "tick", trigger: "timerTrigger", schedule: "0 */5 * * * *" },
+      { name: "run", trigger: "orchestrationTrigger" },
+    ],
+    "http://localhost:7071",
+    "api",
+  );
+  expect(text).toBe(
+    [
+      "Functions:",
+      "",
+      "        echo: [GET,POST] http://localhost:7071/api/echo/{id:int}",
+      "        tick: timerTrigger",
+      "        run: orchestrationTrigger",
+      "",
+    ].join("\n"),
+  );
+});
+
+test("parses arguments", () => {
+  expect(parseCliArgs([])).toEqual({ appDir: repoRoot, port: 7071, verbose: false });
+  expect(parseCliArgs(["--app", "x", "--port", "0", "--memory", "--keys", '{"master":"m"}'])).toEqual({
+    appDir: "x",
+    port: 0,
+    keys: { master: "m", host: [], functions: {} },
+    verbose: false,
+  });
+  expect(() => parseCliArgs(["--port", "abc"])).toThrow(/Invalid port/);
+  expect(() => parseCliArgs(["--bogus"])).toThrow(/Unknown argument/);
+});
+
+test("the CLI prints the functions, serves them and exits 0 on SIGTERM", async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, TICK_SCHEDULE: "0 */5 * * * *" };
+  delete env.WEBSITE_HOSTNAME;
+  const child = spawn(
+    process.execPath,
+    [
+      "-r",
+      path.join(repoRoot, "test/fixtures/ts-register.js"),
+      path.join(repoRoot, "devhost/cli.ts"),
+      "--app",
+      appDir,
+      "--port",
+      "0",
+    ],
+    {
+      env: { ...process.env, TICK_SCHEDULE: "0 */5 * * * *", WEBSITE_HOSTNAME: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes("Host started")) resolve();
+    });
+    child.on("exit", () => reject(new Error(`CLI exited early:\n${stdout}\n${stderr}`)));
+  });
+
+  const port = /http:\/\/localhost:(\d+)\/api\/hello/.exec(stdout)?.[1];
+  expect(port).toBeDefined();
+  expect(stdout).toContain(`        hello: [GET,POST] http://localhost:${port}/api/hello`);
+  expect(stdout).toContain(`        echo: [GET,POST,PUT] http://localhost:${port}/api/echo/{id:int}/{name?}`);
+  expect(stdout).toContain("        tick: timerTrigger");
+  expect(stdout).toContain("        sayHello: orchestrationTrigger");
+  expect(stdout).toContain("        counter: entityTrigger");
+  expect(stdout).toContain("        shout: activityTrigger");
+  expect(stdout.indexOf("Functions:")).toBeLessThan(stdout.indexOf("Host started"));
+
+  const res = await fetch(`http://127.0.0.1:${port}/admin/host/status`);
+  expect(await res.json()).toEqual({ state: "Running" });
+
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
+});
