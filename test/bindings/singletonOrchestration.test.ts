@@ -5,7 +5,6 @@ jest.mock("@azure/functions-core", () => jest.requireActual("../helpers/fakeFunc
 
 import { InvocationContext } from "@azure/functions";
 import type { OrchestrationContext } from "durable-functions";
-import { ActionType } from "durable-functions/lib/src/actions/ActionType";
 import { registered } from "../helpers/fakeFunctionsCore";
 import { history, orchestrationTrigger } from "../helpers/history";
 import { singletonOrchestration } from "../../orchestrators/singleton";
@@ -18,9 +17,10 @@ interface OrchestratorState {
   error?: string;
 }
 
-const CALL_ACTIVITY = ActionType.CallActivity;
-const CONTINUE_AS_NEW = ActionType.ContinueAsNew;
-const CALL_ENTITY = ActionType.CallEntity;
+// Values of the SDK's ActionType enum (durable-functions/lib/src/actions/ActionType.js).
+const CALL_ACTIVITY = 0;
+const CONTINUE_AS_NEW = 4;
+const CALL_ENTITY = 7;
 
 let userCodeRuns = 0;
 singletonOrchestration("testJob", function* (context: OrchestrationContext) {
