@@ -53,7 +53,7 @@ test("the CLI prints the functions, serves them and exits 0 on SIGTERM", async (
     process.execPath,
     [
       "-r",
-      path.join(repoRoot, "test/fixtures/ts-register.js"),
+      path.join(repoRoot, "test/fixtures/runtime-app/ts-register.js"),
       path.join(repoRoot, "devhost/cli.ts"),
       "--app",
       appDir,

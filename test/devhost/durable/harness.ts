@@ -99,7 +99,7 @@ export function createHarness(
       path: p,
       query: new URLSearchParams(q ?? ""),
       headers,
-      body: body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body),
+      body: body === undefined ? "" : JSON.stringify(body),
       origin: ORIGIN,
     });
   };

@@ -1,0 +1,224 @@
+/**
+ * The HTTP starters, status code by status code, with the Durable client replaced by an in-memory
+ * one (the end-to-end tests run the same handlers on the devhost).
+ */
+import { FakeCoordinator } from "../helpers/fakeCoordinatorClient";
+import { fakeDurableClient } from "../helpers/fakeDurableClient";
+
+let fake: FakeCoordinator;
+jest.mock("durable-functions", () => {
+  const actual = jest.requireActual("durable-functions");
+  return { ...actual, getClient: () => fakeDurableClient(fake) };
+});
+jest.mock("@azure/functions-core", () => jest.requireActual("../helpers/fakeFunctionsCore"), {
+  virtual: true,
+});
+
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
+import "../../orchestrators/exampleJobs";
+import { getJob, listJobs, releaseJob, startJobHttp } from "../../starters/jobsApi";
+import { seedStart } from "../../starters/seedStart";
+
+process.env.SINGLETON_WAIT_MS = "30";
+
+beforeEach(() => {
+  fake = new FakeCoordinator({ leaseMs: 60_000, maxQueue: 1 });
+});
+
+type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit | HttpResponse>;
+
+async function call(
+  handler: Handler,
+  params: Record<string, string>,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }> {
+  const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
+  const request = new HttpRequest({
+    method: "POST",
+    url: "http://localhost:7071/api/x",
+    body: { string: text },
+    headers: { "content-type": "application/json", ...headers },
+    params,
+  });
+  const res = await handler(request, new InvocationContext({ functionName: "test" }));
+  if (res instanceof HttpResponse) {
+    return {
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown>,
+      headers: Object.fromEntries(res.headers),
+    };
+  }
+  return {
+    status: res.status ?? 200,
+    body: (res.jsonBody ?? {}) as Record<string, unknown>,
+    headers: (res.headers ?? {}) as Record<string, string>,
+  };
+}
+
+const start = (job: string, body: unknown, headers?: Record<string, string>) =>
+  call(startJobHttp, { jobName: job }, body, headers);
+
+describe("POST /api/jobs/{jobName}/start", () => {
+  test("202 started with the check-status payload, then 409 naming the holder", async () => {
+    const first = await start("nightly", { orchestrator: "reportJob", input: { items: 2 } });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({
+      status: "started",
+      generation: 1,
+      instanceId: "nightly:1",
+      id: "nightly:1",
+    });
+    expect(first.body.statusQueryGetUri).toContain("/instances/nightly:1");
+    const second = await start("nightly", { orchestrator: "reportJob" });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({
+      error: "job is running",
+      holder: { generation: 1, instanceId: "nightly:1" },
+    });
+    expect((second.body.holder as { statusQueryGetUri: string }).statusQueryGetUri).toContain(
+      "/instances/nightly:1",
+    );
+  });
+
+  test("200 useExisting answers with the live run", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    const res = await start("j", { orchestrator: "reportJob", policy: "useExisting" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "existing", generation: 1, instanceId: "j:1" });
+  });
+
+  test("202 queued, then 409 queue full", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    const queued = await start("j", { orchestrator: "reportJob", policy: "queue" });
+    expect(queued.status).toBe(202);
+    expect(queued.body).toMatchObject({ status: "queued", position: 1, holder: { generation: 1 } });
+    const full = await start("j", { orchestrator: "reportJob", policy: "queue" });
+    expect(full.status).toBe(409);
+    expect(full.body).toMatchObject({ error: "queue full" });
+  });
+
+  test("replace answers 202 with the replaced run", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    const res = await start("j", { orchestrator: "reportJob", policy: "replace" });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ generation: 2, replaced: { generation: 1, instanceId: "j:1" } });
+    expect(fake.terminations).toEqual(["j:1"]);
+  });
+
+  test.each<[string, number, string, unknown, string | undefined]>([
+    ["bad job name", 400, "-bad", { orchestrator: "reportJob" }, "jobName"],
+    ["invalid JSON", 400, "j", "{not json", undefined],
+    ["unknown field", 400, "j", { orchestrator: "reportJob", extra: 1 }, "extra"],
+    ["missing orchestrator", 400, "j", {}, "orchestrator"],
+    ["unknown policy", 400, "j", { orchestrator: "reportJob", policy: "always" }, "policy"],
+    [
+      "bad idempotency key",
+      400,
+      "j",
+      { orchestrator: "reportJob", idempotencyKey: "has space" },
+      "idempotencyKey",
+    ],
+    ["unknown orchestrator", 404, "j", { orchestrator: "nope" }, "orchestrator"],
+    ["body over 64 KB", 413, "j", { orchestrator: "reportJob", input: "x".repeat(70_000) }, undefined],
+    [
+      "queued input over 512 bytes",
+      413,
+      "j",
+      { orchestrator: "reportJob", policy: "queue", input: "x".repeat(600) },
+      "input",
+    ],
+  ])("%s -> %i, nothing changes", async (_name, status, job, body, field) => {
+    const res = await start(job, body);
+    expect(res.status).toBe(status);
+    expect(typeof res.body.error).toBe("string");
+    expect(typeof res.body.detail).toBe("string");
+    if (field) expect(res.body.field).toBe(field);
+    expect(fake.states.size).toBe(0);
+  });
+
+  test("503 with Retry-After when no decision arrives; the same key later gets the decision", async () => {
+    fake.processing = false;
+    const res = await start("j", { orchestrator: "reportJob" }, { "Idempotency-Key": "key-1" });
+    expect(res.status).toBe(503);
+    expect(res.headers["Retry-After"]).toBe("1");
+    fake.processing = true;
+    const retry = await start("j", { orchestrator: "reportJob" }, { "Idempotency-Key": "key-1" });
+    expect(retry.status).toBe(202);
+    const again = await start("j", { orchestrator: "reportJob" }, { "Idempotency-Key": "key-1" });
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ generation: 1, requestId: "key-1" });
+    expect(fake.starts).toHaveLength(1);
+  });
+});
+
+describe("seed route POST /api/orchestrators/{functionName}/{instanceId}", () => {
+  const seed = (fn: string, id: string, body?: unknown) =>
+    call(seedStart, { functionName: fn, instanceId: id }, body);
+
+  test("202 check-status response, 409 with the seed's message and the holder's status URL", async () => {
+    const first = await seed("reportJob", "backup", { items: 1 });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ id: "backup" });
+    expect(first.headers.location ?? first.headers.Location).toContain("/instances/backup");
+    const second = await seed("reportJob", "backup");
+    expect(second.status).toBe(409);
+    expect(second.body.error).toBe("An instance with ID 'backup' already exists.");
+    expect(second.body.holder).toMatchObject({ generation: 1, instanceId: "backup" });
+  });
+
+  test("a finished previous run does not block a new one", async () => {
+    await seed("reportJob", "backup");
+    fake.apply("backup", "confirm", { generation: 1, instanceId: "backup" });
+    fake.apply("backup", "complete", { generation: 1, outcome: "completed" });
+    fake.instances.get("backup")!.status = "Completed";
+    const again = await seed("reportJob", "backup");
+    expect(again.status).toBe(202);
+    expect(fake.states.get("backup")?.active).toMatchObject({ generation: 2, instanceId: "backup" });
+  });
+
+  test("404 unknown orchestrator, 400 bad instance id, 503 when undecided", async () => {
+    expect((await seed("nope", "backup")).status).toBe(404);
+    expect((await seed("reportJob", "bad/id")).status).toBe(400);
+    fake.processing = false;
+    expect((await seed("reportJob", "backup")).status).toBe(503);
+  });
+});
+
+describe("GET /api/jobs, GET /api/jobs/{jobName}, POST /api/jobs/{jobName}/release", () => {
+  test("200 job state for dashboards, 404 unknown job, 400 bad name", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    const res = await call(getJob, { jobName: "j" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ job: "j", generation: 1, active: { generation: 1, phase: "starting" } });
+    expect((await call(getJob, { jobName: "other" })).status).toBe(404);
+    expect((await call(getJob, { jobName: "-x" })).status).toBe(400);
+  });
+
+  test("200 list of jobs", async () => {
+    await start("b", { orchestrator: "reportJob" });
+    await start("a", { orchestrator: "reportJob" });
+    const res = await call(listJobs, {});
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ jobs: ["a", "b"], count: 2, unregistered: 0 });
+  });
+
+  test("release: 200 released (and the queued request is started), 409 not held, 404 unknown, 400 bad reason", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    await start("j", { orchestrator: "reportJob", policy: "queue", input: { q: 1 } });
+    const res = await call(releaseJob, { jobName: "j" }, { reason: "stuck" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      released: { generation: 1 },
+      promoted: { generation: 2, instanceId: "j:2" },
+    });
+    expect(fake.starts.at(-1)).toMatchObject({
+      instanceId: "j:2",
+      envelope: { generation: 2, input: { q: 1 } },
+    });
+    fake.apply("j", "release", {});
+    expect((await call(releaseJob, { jobName: "j" })).status).toBe(409);
+    expect((await call(releaseJob, { jobName: "zzz" })).status).toBe(404);
+    expect((await call(releaseJob, { jobName: "j" }, { reason: 5 })).status).toBe(400);
+  });
+});
