@@ -6,4 +6,5 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
   testTimeout: 60000,
+  reporters: ["default", "<rootDir>/test/summaryReporter.js"],
 };

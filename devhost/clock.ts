@@ -49,7 +49,9 @@ export class Clock {
   advance(ms: number): void {
     if (ms < 0) throw new Error("the clock only moves forward");
     this.offsetMs += ms;
-    const due = [...this.timers.values()].filter((t) => t.at <= this.now()).sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const due = [...this.timers.values()]
+      .filter((t) => t.at <= this.now())
+      .sort((a, b) => a.at - b.at || a.seq - b.seq);
     for (const t of due) this.fire(t);
     for (const t of this.timers.values()) this.arm(t);
   }

@@ -1,0 +1,83 @@
+/**
+ * The devhost's Durable engine: orchestrations, activities, entities and the management API over a store.
+ * Work is dispatched as soon as it arrives (microtasks), never on a polling tick.
+ */
+import type {
+  DurableEngine,
+  DurableEngineOptions,
+  ManagementRequest,
+  ManagementResponse,
+} from "../contracts";
+import { ActivityRunner } from "./activityRunner";
+import { EntityRunner } from "./entityRunner";
+import { buildClientInput, ManagementApi } from "./managementApi";
+import { MemoryStore } from "./memoryStore";
+import { OrchestrationRunner, type Log } from "./orchestrationRunner";
+import type { DurableStore } from "./store";
+import { WorkTracker } from "./workTracker";
+
+export const DEFAULT_WEBHOOK_PATH = "/runtime/webhooks/durabletask";
+
+/** Extra knobs for tests and for the persistent store to come. */
+export interface DurableEngineInternals {
+  store?: DurableStore;
+  /** Highest OOProc replay schema offered to the SDK: 0 (V1) .. 3 (V4, default). */
+  schemaVersion?: number;
+}
+
+export function createDurableEngine(
+  options: DurableEngineOptions,
+  internals: DurableEngineInternals = {},
+): DurableEngine {
+  const store = internals.store ?? new MemoryStore();
+  const work = new WorkTracker();
+  const log: Log = options.log ?? (() => undefined);
+  const webhookPath = (options.webhookPath ?? DEFAULT_WEBHOOK_PATH).replace(/\/+$/, "");
+  const activities = new ActivityRunner(options.invoker, work);
+
+  // The two runners reference each other; the entity runner reaches the orchestrations late-bound.
+  const late: { orchestrations?: OrchestrationRunner } = {};
+  const entities = new EntityRunner({
+    store,
+    invoker: options.invoker,
+    clock: options.clock,
+    work,
+    log,
+    respond: (instanceId, executionId, event) => late.orchestrations?.deliver(instanceId, executionId, event),
+  });
+  const orchestrations = new OrchestrationRunner({
+    store,
+    invoker: options.invoker,
+    clock: options.clock,
+    work,
+    activities,
+    log,
+    schemaVersion: internals.schemaVersion ?? 3,
+    sendEntityOperation: (entityId, op) => entities.enqueue(entityId, op),
+  });
+  const api = new ManagementApi({
+    store,
+    orchestrations,
+    entities,
+    now: () => options.clock.now(),
+    hubName: options.hubName,
+    webhookPath,
+    overridableExistingInstanceStates: options.overridableExistingInstanceStates ?? "NonRunningStates",
+  });
+  late.orchestrations = orchestrations;
+
+  return {
+    handleManagement(req: ManagementRequest): Promise<ManagementResponse> {
+      return api.handle(req);
+    },
+    clientInput(origin: string): Record<string, unknown> {
+      return buildClientInput(origin.replace(/\/+$/, ""), options.hubName, webhookPath);
+    },
+    isIdle: () => work.isIdle(),
+    whenIdle: () => work.whenIdle(),
+    async stop(): Promise<void> {
+      orchestrations.stop();
+      await work.whenIdle();
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Durable entities: each entity runs one batch at a time, taking every queued operation (in arrival order)
+ * into the batch. Call results go back to the waiting orchestration as EventRaised events named by the
+ * request id, the way the extension answers an out-of-proc callEntity.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock";
+import type { FunctionInvoker } from "../contracts";
+import { EventType, historyEvent, type HistoryEvent } from "./history";
+import type { Log } from "./orchestrationRunner";
+import type { DurableStore, EntityOperation, EntityRecord } from "./store";
+import type { WorkTracker } from "./workTracker";
+
+export interface EntityRunnerDeps {
+  store: DurableStore;
+  invoker: FunctionInvoker;
+  clock: Clock;
+  work: WorkTracker;
+  log: Log;
+  /** Hands a call's answer to the orchestration that is waiting for it. */
+  respond(instanceId: string, executionId: string | undefined, event: HistoryEvent): void;
+}
+
+interface EntityReply {
+  entityExists?: boolean;
+  entityState?: string;
+  results?: { isError?: boolean; result?: string }[];
+  signals?: { target?: { name?: string; key?: string }; name?: string; input?: string }[];
+}
+
+/** `@name@key` with the name lowercased, as DurableTask addresses entities. */
+export function entitySchedulerId(name: string, key: string): string {
+  return `@${name.toLowerCase()}@${key}`;
+}
+
+export function parseSchedulerId(entityId: string): { name: string; key: string } {
+  const at = entityId.indexOf("@", 1);
+  if (!entityId.startsWith("@") || at < 0) throw new Error(`invalid entity id '${entityId}'`);
+  return { name: entityId.slice(1, at), key: entityId.slice(at + 1) };
+}
+
+export class EntityRunner {
+  private readonly queued = new Set<string>();
+  private readonly running = new Set<string>();
+  /** Lowercased entity name -> the registered function's name (Functions names are case-insensitive). */
+  private readonly functionNames = new Map<string, string>();
+
+  constructor(private readonly deps: EntityRunnerDeps) {}
+
+  /** Remembers how a caller spelled an entity name, to find its function when the SDK sends it lowercased. */
+  noteName(name: string): void {
+    const lower = name.toLowerCase();
+    if (this.functionNames.has(lower)) return;
+    if (this.deps.invoker.hasFunction(name, "entityTrigger")) this.functionNames.set(lower, name);
+  }
+
+  enqueue(entityId: string, op: EntityOperation): void {
+    const { store } = this.deps;
+    let record = store.getEntity(entityId);
+    if (!record) {
+      const { name, key } = parseSchedulerId(entityId);
+      record = { entityId, name, key, exists: false, queue: [] };
+    }
+    record.queue.push(op);
+    store.putEntity(record);
+    this.schedule(entityId);
+  }
+
+  private schedule(entityId: string): void {
+    if (this.queued.has(entityId) || this.running.has(entityId)) return;
+    this.queued.add(entityId);
+    this.deps.work.begin();
+    queueMicrotask(() => {
+      this.runBatch(entityId).finally(() => this.deps.work.end());
+    });
+  }
+
+  private functionName(name: string): string | undefined {
+    const known = this.functionNames.get(name);
+    if (known) return known;
+    return this.deps.invoker.hasFunction(name, "entityTrigger") ? name : undefined;
+  }
+
+  private async runBatch(entityId: string): Promise<void> {
+    this.queued.delete(entityId);
+    const record = this.deps.store.getEntity(entityId);
+    if (!record || record.queue.length === 0) return;
+    this.running.add(entityId);
+    try {
+      await this.batch(record);
+    } catch (err) {
+      this.deps.log("error", `Durable engine error in entity '${entityId}': ${String(err)}`);
+    } finally {
+      this.running.delete(entityId);
+      const current = this.deps.store.getEntity(entityId);
+      if (current && current.queue.length > 0) this.schedule(entityId);
+    }
+  }
+
+  private async batch(record: EntityRecord): Promise<void> {
+    const { store, invoker, clock } = this.deps;
+    const ops = record.queue.splice(0);
+    const fn = this.functionName(record.name);
+    let reply: EntityReply | undefined;
+    let batchError: string | undefined;
+    if (!fn) {
+      batchError = `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`;
+    } else {
+      const trigger = {
+        self: { name: record.name, key: record.key },
+        exists: record.exists,
+        state: record.state,
+        batch: ops.map((op) => ({
+          id: op.requestId,
+          name: op.operation,
+          signal: op.isSignal,
+          input: op.input,
+        })),
+      };
+      try {
+        reply = (await invoker.invoke(fn, "entityTrigger", trigger)) as EntityReply;
+      } catch (err) {
+        batchError = err instanceof Error ? err.message : String(err);
+      }
+    }
+    const now = clock.now();
+    if (reply) {
+      record.exists = reply.entityExists === true;
+      record.state = record.exists && typeof reply.entityState === "string" ? reply.entityState : undefined;
+      record.lastOperationTime = now;
+    }
+    store.putEntity(record);
+
+    ops.forEach((op, i) => {
+      const result = reply?.results?.[i];
+      const error = batchError ?? (result?.isError ? describeOperationError(result.result) : undefined);
+      const failed = batchError !== undefined || result?.isError === true;
+      if (op.isSignal) {
+        if (failed) {
+          this.deps.log(
+            "warning",
+            `Entity signal '${op.operation}' to '${record.entityId}' failed: ${String(error)}`,
+          );
+        }
+        return;
+      }
+      if (!op.parentInstanceId) return;
+      const message = failed
+        ? {
+            result: JSON.stringify(
+              `Operation '${op.operation}' on entity '${record.entityId}' failed: ${String(error)}`,
+            ),
+            exceptionType: "EntityOperationFailedException",
+          }
+        : result?.result !== undefined
+          ? { result: result.result }
+          : {};
+      const event = historyEvent(EventType.EventRaised, now, {
+        Name: op.requestId,
+        Input: JSON.stringify(message),
+      });
+      this.deps.respond(op.parentInstanceId, op.parentExecutionId, event);
+    });
+
+    for (const signal of reply?.signals ?? []) {
+      const name = signal.target?.name;
+      const key = signal.target?.key;
+      if (!name || key === undefined || !signal.name) continue;
+      this.noteName(name);
+      this.enqueue(entitySchedulerId(name, key), {
+        requestId: randomUUID(),
+        operation: signal.name,
+        input: signal.input === "" ? undefined : signal.input,
+        isSignal: true,
+        enqueuedAt: now,
+      });
+    }
+  }
+}
+
+/** The SDK reports a thrown operation error as JSON.stringify(error), which is "{}" for Error objects. */
+function describeOperationError(result: string | undefined): string {
+  if (!result || result === "{}") return "the operation threw an error";
+  try {
+    const parsed = JSON.parse(result) as unknown;
+    if (typeof parsed === "string") return parsed;
+    if (
+      parsed &&
+      typeof parsed === "object" &&
+      typeof (parsed as { message?: unknown }).message === "string"
+    ) {
+      return (parsed as { message: string }).message;
+    }
+  } catch {
+    // keep the raw text
+  }
+  return result;
+}

@@ -1,0 +1,236 @@
+/**
+ * `startHost`: loads an app, starts its Durable engine, HTTP front end and timers, and hands tests the
+ * controls they need (`waitForIdle`, `advanceTime`, `stop`).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ActivityTracker } from "./activity";
+import { loadApp, type HostConfig } from "./appLoader";
+import { Clock } from "./clock";
+import type { DurableEngine, DurableEngineOptions } from "./contracts";
+import { describeFunctions, type FunctionInfo } from "./functionList";
+import { deactivateRegistry, type LogLevel } from "./functionsCore";
+import { keysConfigured, KEYS_ENV, parseHostKeys, type HostKeys } from "./http/auth";
+import { httpRoutesOf, RouteTable } from "./http/routes";
+import { DevHttpServer, WEBHOOK_PATH } from "./http/server";
+import { RuntimeInvoker, type RuntimeLog } from "./invoker";
+import { TimerTriggers } from "./timerTriggers";
+
+export type EngineFactory = (options: DurableEngineOptions) => DurableEngine;
+
+export interface StartHostOptions {
+  /** The app's root (package.json, host.json); default: the repo root. */
+  appDir?: string;
+  /** Default 7071; 0 picks a free port. */
+  port?: number;
+  /** Default "127.0.0.1". */
+  hostname?: string;
+  /** Shift the process-wide Date with the host clock so `advanceTime` moves everyone's "now". */
+  virtualTime?: boolean;
+  /** Function keys to enforce; default: from the DEVHOST_KEYS env var (JSON), else none (all anonymous). */
+  keys?: HostKeys;
+  /** Where logs go; default: console for information and above. `false` silences the host. */
+  log?: RuntimeLog | false;
+  /** Builds the Durable engine; default: `createDurableEngine` from ./durable/engine. */
+  createEngine?: EngineFactory;
+}
+
+export interface DevHost {
+  baseUrl: string;
+  port: number;
+  functions: FunctionInfo[];
+  clock: Clock;
+  config: HostConfig;
+  invoker: RuntimeInvoker;
+  /** Resolves once no HTTP request or invocation is in flight, the engine is idle and no due timer waits. */
+  waitForIdle(): Promise<void>;
+  /** Moves the clock forward (firing due timers) and waits for the host to be idle again. */
+  advanceTime(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The repo root: the first directory above this file with a package.json (works from devhost/ and dist/devhost/). */
+export function defaultAppDir(): string {
+  let dir = path.dirname(__dirname);
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+const consoleLog: RuntimeLog = (level, message, functionName) => {
+  if (level === "trace" || level === "debug" || level === "none") return;
+  const text = functionName ? `[${functionName}] ${message}` : message;
+  if (level === "error" || level === "critical") console.error(text);
+  else if (level === "warning") console.warn(text);
+  else console.log(text);
+};
+
+function defaultEngineFactory(): EngineFactory {
+  // Loaded lazily so the runtime builds and runs its own tests before the engine module exists.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const engineModule = require("./durable/engine") as { createDurableEngine?: EngineFactory };
+  if (typeof engineModule.createDurableEngine !== "function") {
+    throw new Error("devhost/durable/engine does not export createDurableEngine");
+  }
+  return engineModule.createDurableEngine;
+}
+
+/** The WEBSITE_HOSTNAME value this process set (the durable client rewrites URLs to :7071 without one). */
+let websiteHostnameWeSet: string | undefined;
+
+function claimWebsiteHostname(hostAndPort: string): () => void {
+  const current = process.env.WEBSITE_HOSTNAME;
+  if (current && current !== websiteHostnameWeSet) return () => {};
+  process.env.WEBSITE_HOSTNAME = hostAndPort;
+  websiteHostnameWeSet = hostAndPort;
+  return () => {
+    if (process.env.WEBSITE_HOSTNAME === hostAndPort && websiteHostnameWeSet === hostAndPort) {
+      delete process.env.WEBSITE_HOSTNAME;
+      websiteHostnameWeSet = undefined;
+    }
+  };
+}
+
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function startHost(options: StartHostOptions = {}): Promise<DevHost> {
+  const cleanups: (() => unknown)[] = [];
+  try {
+    return await startHostOrThrow(options, cleanups);
+  } catch (err) {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw err;
+  }
+}
+
+async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unknown)[]): Promise<DevHost> {
+  const log: RuntimeLog = options.log === false ? () => {} : (options.log ?? consoleLog);
+  const keys = options.keys ?? (process.env[KEYS_ENV] ? parseHostKeys(process.env[KEYS_ENV]) : undefined);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const clock = new Clock({ shiftGlobalDate: options.virtualTime === true });
+  cleanups.push(() => clock.dispose());
+  const tracker = new ActivityTracker();
+  let running = false;
+  let origin = "";
+
+  const app = loadApp(options.appDir ?? defaultAppDir());
+  const { registry, config } = app;
+  cleanups.push(() => deactivateRegistry(registry));
+  registry.log = (level: LogLevel, _category, message) => log(level, message);
+  const invoker = new RuntimeInvoker(registry, {
+    durableClientInput: (o) => durableEngine.clientInput(o),
+    origin: () => origin,
+    log,
+    track: (work) => tracker.track(work),
+  });
+
+  const engineLog = (level: "information" | "warning" | "error", message: string): void =>
+    log(level, message);
+  const durableEngine = (options.createEngine ?? defaultEngineFactory())({
+    invoker,
+    clock,
+    hubName: config.hubName,
+    overridableExistingInstanceStates: config.overridableExistingInstanceStates,
+    webhookPath: WEBHOOK_PATH,
+    log: engineLog,
+  });
+  cleanups.push(() => durableEngine.stop());
+
+  const routes = httpRoutesOf(registry);
+  const timers = new TimerTriggers(registry.functions.values(), clock, invoker, log);
+  let rpcMounts: string[] = [];
+  const server = new DevHttpServer({
+    routes: new RouteTable(routes, config.routePrefix),
+    invoker,
+    engine: durableEngine,
+    tracker,
+    keys: keysConfigured(keys) ? keys : undefined,
+    log,
+    isRunning: () => running,
+    managementMounts: () => rpcMounts,
+  });
+
+  const port = await server.listen(options.port ?? 7071, hostname);
+  cleanups.push(() => server.close());
+  origin = `http://${hostname}:${port}`;
+  const releaseHostname = claimWebsiteHostname(`${hostname}:${port}`);
+  cleanups.push(releaseHostname);
+  rpcMounts = rpcMountOf(durableEngine, origin);
+
+  for (const hook of registry.hooksFor("appStart")) {
+    await hook({
+      hookData: registry.appHookData,
+      appHookData: registry.appHookData,
+      functionAppDirectory: app.appDir,
+    });
+  }
+  timers.start();
+  cleanups.push(() => timers.stop());
+  running = true;
+
+  const settled = (): boolean => {
+    const due = clock.nextDue();
+    return tracker.isIdle() && durableEngine.isIdle() && (due === undefined || due > clock.now());
+  };
+
+  const waitForIdle = async (): Promise<void> => {
+    // Idle must hold across a macrotask twice in a row: work often hands off through timers and I/O.
+    let stableRounds = 0;
+    while (stableRounds < 2) {
+      const due = clock.nextDue();
+      if (due !== undefined && due <= clock.now()) clock.advance(0);
+      await tracker.whenIdle();
+      await durableEngine.whenIdle();
+      await timers.whenSettled();
+      await nextMacrotask();
+      stableRounds = settled() ? stableRounds + 1 : 0;
+    }
+  };
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      running = false;
+      timers.stop();
+      await durableEngine.stop();
+      await server.close();
+      for (const hook of registry.hooksFor("appTerminate")) {
+        await hook({ hookData: registry.appHookData, appHookData: registry.appHookData });
+      }
+      clock.dispose();
+      releaseHostname();
+      deactivateRegistry(registry);
+    })();
+    return stopped;
+  };
+
+  return {
+    baseUrl: origin,
+    port,
+    functions: describeFunctions(registry, routes),
+    clock,
+    config,
+    invoker,
+    waitForIdle,
+    advanceTime: async (ms: number) => {
+      clock.advance(ms);
+      await waitForIdle();
+    },
+    stop,
+  };
+}
+
+/** The path of the engine's rpcBaseUrl, when it is not already under the webhook path. */
+function rpcMountOf(engine: DurableEngine, origin: string): string[] {
+  const rpcBaseUrl = engine.clientInput(origin).rpcBaseUrl;
+  if (typeof rpcBaseUrl !== "string" || !rpcBaseUrl) return [];
+  let pathname: string;
+  try {
+    pathname = new URL(rpcBaseUrl).pathname;
+  } catch {
+    return [];
+  }
+  if (!pathname.endsWith("/")) pathname += "/";
+  return pathname.toLowerCase().startsWith(`${WEBHOOK_PATH}/`) ? [] : [pathname];
+}

@@ -1,0 +1,203 @@
+/**
+ * Invokes registered functions the way the Node worker does: build an RPC-shaped invocation request, let the
+ * app's programming model (`@azure/functions`) turn it into arguments, run the pre/post invocation hooks
+ * around the handler, and convert the result back to RPC typed data.
+ */
+import { randomUUID } from "node:crypto";
+import type { DurableTriggerType, FunctionInvoker } from "./contracts";
+import type {
+  CoreInvocationContext,
+  FunctionRegistry,
+  LogCategory,
+  LogLevel,
+  RegisteredFunction,
+  RpcBindingInfo,
+  RpcHttpData,
+  RpcInvocationResponse,
+  RpcParameterBinding,
+  RpcTypedData,
+} from "./functionsCore";
+
+export type RuntimeLog = (level: LogLevel, message: string, functionName?: string) => void;
+
+export interface InvokerOptions {
+  /** The durableClient binding value for a given origin (the engine's `clientInput`). */
+  durableClientInput: (origin: string) => Record<string, unknown>;
+  /** Origin (e.g. "http://127.0.0.1:7071") handed to durable clients. */
+  origin: () => string;
+  log: RuntimeLog;
+  /** Counts invocations in flight, for `waitForIdle`. */
+  track?: <T>(work: Promise<T>) => Promise<T>;
+}
+
+const DURABLE_CLIENT_TYPES = new Set(["durableclient", "orchestrationclient"]);
+
+export function triggerBinding(
+  fn: RegisteredFunction,
+): { name: string; binding: RpcBindingInfo } | undefined {
+  for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
+    if (binding.direction === "in" && typeof binding.type === "string" && /trigger$/i.test(binding.type)) {
+      return { name, binding };
+    }
+  }
+  return undefined;
+}
+
+export function triggerType(fn: RegisteredFunction): string | undefined {
+  return triggerBinding(fn)?.binding.type ?? undefined;
+}
+
+/** Parses a return value the way the host reads it (JSON and strings as values, numbers, bytes). */
+export function fromRpcReturnValue(data: RpcTypedData | null | undefined): unknown {
+  if (data === null) return null;
+  if (data === undefined) return undefined;
+  if (data.json !== undefined && data.json !== null) return JSON.parse(data.json);
+  if (data.string !== undefined && data.string !== null) return data.string;
+  if (data.int !== undefined && data.int !== null) return Number(data.int);
+  if (data.double !== undefined && data.double !== null) return data.double;
+  if (data.bytes) return Buffer.from(data.bytes);
+  if (data.stream) return Buffer.from(data.stream);
+  if (data.http) return data.http;
+  return undefined;
+}
+
+export class RuntimeInvoker implements FunctionInvoker {
+  constructor(
+    private readonly registry: FunctionRegistry,
+    private readonly options: InvokerOptions,
+  ) {}
+
+  hasFunction(name: string, type: DurableTriggerType): boolean {
+    const fn = this.registry.functions.get(name);
+    return !!fn && triggerType(fn)?.toLowerCase() === type.toLowerCase();
+  }
+
+  async invoke(name: string, type: DurableTriggerType, triggerValue: unknown): Promise<unknown> {
+    const fn = this.registry.functions.get(name);
+    if (!fn || triggerType(fn)?.toLowerCase() !== type.toLowerCase()) {
+      throw new Error(`No ${type} function named "${name}" is registered`);
+    }
+    const data: RpcTypedData = triggerValue === undefined ? {} : { json: JSON.stringify(triggerValue) };
+    const response = await this.run(fn, data);
+    return fromRpcReturnValue(response.returnValue);
+  }
+
+  /** Invokes an HTTP-triggered function; resolves with the RPC HTTP response (undefined when none). */
+  async invokeHttp(fn: RegisteredFunction, request: RpcHttpData): Promise<RpcHttpData | undefined> {
+    const response = await this.run(fn, { http: request });
+    if (response.returnValue?.http) return response.returnValue.http;
+    for (const output of response.outputData ?? []) {
+      const binding = output.name ? fn.metadata.bindings[output.name] : undefined;
+      if (binding?.type?.toLowerCase() === "http" && output.data?.http) return output.data.http;
+    }
+    return undefined;
+  }
+
+  /** Invokes a timer-triggered function with the timer value the host sends (PascalCase keys). */
+  async invokeTimer(fn: RegisteredFunction, timerInfo: Record<string, unknown>): Promise<void> {
+    await this.run(fn, { json: JSON.stringify(timerInfo) });
+  }
+
+  private run(fn: RegisteredFunction, triggerData: RpcTypedData): Promise<RpcInvocationResponse> {
+    const work = this.execute(fn, triggerData);
+    return this.options.track ? this.options.track(work) : work;
+  }
+
+  private async execute(fn: RegisteredFunction, triggerData: RpcTypedData): Promise<RpcInvocationResponse> {
+    const trigger = triggerBinding(fn);
+    if (!trigger) throw new Error(`Function "${fn.metadata.name}" has no trigger binding`);
+    const invocationId = randomUUID();
+    const inputData: RpcParameterBinding[] = [{ name: trigger.name, data: triggerData }];
+    for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
+      if (name === trigger.name || binding.direction !== "in") continue;
+      if (DURABLE_CLIENT_TYPES.has(String(binding.type).toLowerCase())) {
+        const clientInput = this.options.durableClientInput(this.options.origin());
+        inputData.push({ name, data: { string: JSON.stringify(clientInput) } });
+      }
+    }
+
+    const registry = this.registry;
+    const functionName = fn.metadata.name;
+    const invocation: { context?: unknown } = {};
+    const coreCtx: CoreInvocationContext = {
+      invocationId,
+      request: { invocationId, inputData, triggerMetadata: {} },
+      metadata: fn.metadata,
+      log: (level, category, message) => this.log(level, category, message, functionName, invocation.context),
+    };
+
+    const model = await registry.getProgrammingModel().getInvocationModel(coreCtx);
+    const { context, inputs } = await model.getArguments();
+    invocation.context = context;
+
+    const hookData: Record<string, unknown> = {};
+    const pre: Record<string, unknown> = {
+      hookData,
+      appHookData: registry.appHookData,
+      invocationContext: context,
+      functionCallback: fn.callback,
+      inputs,
+    };
+    coreCtx.state = "preInvocationHooks";
+    try {
+      for (const hook of registry.hooksFor("preInvocation")) await hook(pre);
+    } finally {
+      coreCtx.state = undefined;
+    }
+
+    const post: Record<string, unknown> = {
+      hookData,
+      appHookData: registry.appHookData,
+      invocationContext: context,
+      inputs: pre.inputs,
+      result: null,
+      error: null,
+    };
+    coreCtx.state = "invocation";
+    try {
+      post.result = await model.invokeFunction(
+        context,
+        pre.inputs as unknown[],
+        pre.functionCallback as RegisteredFunction["callback"],
+      );
+    } catch (err) {
+      post.error = err;
+    } finally {
+      coreCtx.state = undefined;
+    }
+
+    coreCtx.state = "postInvocationHooks";
+    try {
+      for (const hook of registry.hooksFor("postInvocation")) await hook(post);
+    } finally {
+      coreCtx.state = undefined;
+    }
+
+    if (post.error !== null && post.error !== undefined) throw post.error;
+    return model.getResponse(context, post.result);
+  }
+
+  private log(
+    level: LogLevel,
+    category: LogCategory,
+    message: string,
+    functionName: string,
+    invocationContext: unknown,
+  ): void {
+    const logHooks = this.registry.hooksFor("log");
+    if (logHooks.length > 0) {
+      const hookContext: Record<string, unknown> = {
+        level,
+        category,
+        message,
+        invocationContext,
+        hookData: {},
+        appHookData: this.registry.appHookData,
+      };
+      for (const hook of logHooks) void hook(hookContext);
+      level = hookContext.level as LogLevel;
+      message = hookContext.message as string;
+    }
+    this.options.log(level, message, functionName);
+  }
+}
