@@ -126,6 +126,8 @@ export interface RegisteredFunction {
 /** What one app load registered: functions, hooks, and the programming model that will invoke them. */
 export class FunctionRegistry {
   readonly functions = new Map<string, RegisteredFunction>();
+  /** Function names are case-insensitive in Azure Functions (the Durable SDK sends entity names lowercased). */
+  private readonly byLowerName = new Map<string, RegisteredFunction>();
   readonly hooks = new Map<HookName, HookCallback[]>();
   /** Shared between all hooks of the app, like the worker's `appHookData`. */
   readonly appHookData: Record<string, unknown> = {};
@@ -143,12 +145,23 @@ export class FunctionRegistry {
     return this.hooks.get(name) ?? [];
   }
 
+  /** The function registered under this name, compared case-insensitively. */
+  find(name: string): RegisteredFunction | undefined {
+    return this.functions.get(name) ?? this.byLowerName.get(name.toLowerCase());
+  }
+
   registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {
-    if (this.functions.has(metadata.name)) {
+    const lower = metadata.name.toLowerCase();
+    if (this.byLowerName.has(lower)) {
       throw new Error(`A function with the name "${metadata.name}" has already been registered.`);
     }
-    this.functions.set(metadata.name, { metadata, callback });
-    return new Disposable(() => this.functions.delete(metadata.name));
+    const fn = { metadata, callback };
+    this.functions.set(metadata.name, fn);
+    this.byLowerName.set(lower, fn);
+    return new Disposable(() => {
+      this.functions.delete(metadata.name);
+      this.byLowerName.delete(lower);
+    });
   }
 
   registerHook(name: string, callback: HookCallback): Disposable {

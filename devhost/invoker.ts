@@ -68,12 +68,12 @@ export class RuntimeInvoker implements FunctionInvoker {
   ) {}
 
   hasFunction(name: string, type: DurableTriggerType): boolean {
-    const fn = this.registry.functions.get(name);
+    const fn = this.registry.find(name);
     return !!fn && triggerType(fn)?.toLowerCase() === type.toLowerCase();
   }
 
   async invoke(name: string, type: DurableTriggerType, triggerValue: unknown): Promise<unknown> {
-    const fn = this.registry.functions.get(name);
+    const fn = this.registry.find(name);
     if (!fn || triggerType(fn)?.toLowerCase() !== type.toLowerCase()) {
       throw new Error(`No ${type} function named "${name}" is registered`);
     }

@@ -42,17 +42,8 @@ export function parseSchedulerId(entityId: string): { name: string; key: string 
 export class EntityRunner {
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
-  /** Lowercased entity name -> the registered function's name (Functions names are case-insensitive). */
-  private readonly functionNames = new Map<string, string>();
 
   constructor(private readonly deps: EntityRunnerDeps) {}
-
-  /** Remembers how a caller spelled an entity name, to find its function when the SDK sends it lowercased. */
-  noteName(name: string): void {
-    const lower = name.toLowerCase();
-    if (this.functionNames.has(lower)) return;
-    if (this.deps.invoker.hasFunction(name, "entityTrigger")) this.functionNames.set(lower, name);
-  }
 
   enqueue(entityId: string, op: EntityOperation): void {
     const { store } = this.deps;
@@ -76,8 +67,6 @@ export class EntityRunner {
   }
 
   private functionName(name: string): string | undefined {
-    const known = this.functionNames.get(name);
-    if (known) return known;
     return this.deps.invoker.hasFunction(name, "entityTrigger") ? name : undefined;
   }
 
@@ -166,7 +155,6 @@ export class EntityRunner {
       const name = signal.target?.name;
       const key = signal.target?.key;
       if (!name || key === undefined || !signal.name) continue;
-      this.noteName(name);
       this.enqueue(entitySchedulerId(name, key), {
         requestId: randomUUID(),
         operation: signal.name,

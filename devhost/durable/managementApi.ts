@@ -302,7 +302,6 @@ export class ManagementApi {
     const op = req.query.get("op") ?? "";
     const body = parseBody(req.body);
     if (!body.ok) return message(400, "The request body is not valid JSON.");
-    this.deps.entities.noteName(name);
     this.deps.entities.enqueue(entitySchedulerId(name, key), {
       requestId: randomUUID(),
       operation: op,

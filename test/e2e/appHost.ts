@@ -1,0 +1,92 @@
+/**
+ * Runs this project's compiled app (dist/, built by `npm test` before jest) on the devhost and gives the
+ * end-to-end tests small HTTP helpers. Everything goes over real loopback HTTP.
+ */
+import * as path from "node:path";
+import { startHost, type DevHost } from "../../devhost/host";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const WEBHOOKS = "/runtime/webhooks/durabletask";
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+export class AppClient {
+  constructor(readonly host: DevHost) {}
+
+  static async start(options: { appDir?: string; env?: Record<string, string> } = {}): Promise<AppClient> {
+    for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
+    const host = await startHost({
+      appDir: options.appDir ?? REPO_ROOT,
+      port: 0,
+      virtualTime: true,
+      log: false,
+    });
+    return new AppClient(host);
+  }
+
+  async request(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> {
+    const res = await fetch(`${this.host.baseUrl}${route}`, {
+      method,
+      headers: { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: Record<string, unknown> = {};
+    if (text) {
+      try {
+        parsed = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        parsed = { text };
+      }
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  }
+
+  post = (route: string, body?: unknown, headers?: Record<string, string>) =>
+    this.request("POST", route, body, headers);
+  get = (route: string) => this.request("GET", route);
+
+  startJob(job: string, body: Record<string, unknown>, headers?: Record<string, string>): Promise<Reply> {
+    return this.post(`/api/jobs/${job}/start`, body, headers);
+  }
+
+  jobState(job: string): Promise<Reply> {
+    return this.get(`/api/jobs/${job}`);
+  }
+
+  instance(instanceId: string, query = ""): Promise<Reply> {
+    return this.get(`${WEBHOOKS}/instances/${encodeURIComponent(instanceId)}${query}`);
+  }
+
+  raiseEvent(instanceId: string, event: string, data: unknown = null): Promise<Reply> {
+    return this.post(`${WEBHOOKS}/instances/${encodeURIComponent(instanceId)}/raiseEvent/${event}`, data);
+  }
+
+  terminate(instanceId: string, reason = "test"): Promise<Reply> {
+    return this.post(`${WEBHOOKS}/instances/${encodeURIComponent(instanceId)}/terminate?reason=${reason}`);
+  }
+
+  /** Instances whose status is live (Pending, Running, Suspended), by orchestrator name. */
+  async liveInstances(name: string): Promise<{ instanceId: string; runtimeStatus: string }[]> {
+    const res = await fetch(
+      `${this.host.baseUrl}${WEBHOOKS}/instances?runtimeStatus=Pending,Running,Suspended`,
+    );
+    const all = (await res.json()) as { name: string; instanceId: string; runtimeStatus: string }[];
+    return all
+      .filter((i) => i.name === name)
+      .map(({ instanceId, runtimeStatus }) => ({ instanceId, runtimeStatus }));
+  }
+
+  idle = () => this.host.waitForIdle();
+  advance = (ms: number) => this.host.advanceTime(ms);
+  stop = () => this.host.stop();
+}
