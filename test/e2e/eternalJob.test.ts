@@ -1,0 +1,60 @@
+/**
+ * The eternal job declared in singleton.jobs.json (`health-monitor`: monitorJob, tick every 5 minutes,
+ * 60 s durable timer between continueAsNew cycles) keeps exactly one live instance across 50 timer ticks,
+ * and a tick reconciles a holder terminated from outside. Time moves with the devhost's virtual clock.
+ */
+import { AppClient } from "./appHost";
+
+const JOB = "health-monitor";
+const MINUTE = 60_000;
+let app: AppClient;
+
+beforeAll(async () => {
+  app = await AppClient.start();
+  await app.idle(); // runOnStartup: the first tick has started generation 1
+});
+afterAll(() => app.stop());
+
+interface JobCounters {
+  accepted: number;
+  existing: number;
+  reconciled: number;
+}
+
+async function counters(): Promise<JobCounters> {
+  return (await app.jobState(JOB)).body.counters as JobCounters;
+}
+
+test("exactly one live instance across 50 ticks and many continueAsNew cycles", async () => {
+  expect((await app.jobState(JOB)).body.active).toMatchObject({ generation: 1, phase: "running" });
+  const before = await counters();
+  let ticks = 0;
+  let lastIteration = -1;
+  while (ticks < 50) {
+    await app.advance(MINUTE); // one monitor cycle per minute, one tick every five
+    const live = await app.liveInstances("monitorJob");
+    expect(live).toEqual([{ instanceId: `${JOB}:1`, runtimeStatus: "Running" }]);
+    const status = await app.instance(`${JOB}:1`);
+    const iteration = (status.body.customStatus as { iteration: number }).iteration;
+    expect(iteration).toBeGreaterThan(lastIteration);
+    lastIteration = iteration;
+    ticks = (await counters()).existing - before.existing;
+  }
+  const after = await counters();
+  expect(after.accepted).toBe(1); // never a second generation
+  expect(after.existing - before.existing).toBe(50);
+  expect(lastIteration).toBeGreaterThanOrEqual(250); // 50 ticks x 5 one-minute cycles
+});
+
+test("a tick reconciles a holder terminated from outside and starts the next generation", async () => {
+  expect((await app.terminate(`${JOB}:1`)).status).toBe(202);
+  await app.idle();
+  expect(await app.liveInstances("monitorJob")).toEqual([]);
+  await app.advance(5 * MINUTE);
+  expect(await app.liveInstances("monitorJob")).toEqual([
+    { instanceId: `${JOB}:2`, runtimeStatus: "Running" },
+  ]);
+  const state = await app.jobState(JOB);
+  expect(state.body.lastFinished).toMatchObject({ generation: 1, outcome: "terminated" });
+  expect(state.body.active).toMatchObject({ generation: 2, phase: "running" });
+});
