@@ -177,9 +177,20 @@ describe("seed route POST /api/orchestrators/{functionName}/{instanceId}", () =>
     expect(fake.states.get("backup")?.active).toMatchObject({ generation: 2, instanceId: "backup" });
   });
 
-  test("404 unknown orchestrator, 400 bad instance id, 503 when undecided", async () => {
+  test("404 unknown orchestrator, 400 bad instance id or key, 413 body over 64 KB, 503 when undecided", async () => {
     expect((await seed("nope", "backup")).status).toBe(404);
     expect((await seed("reportJob", "bad/id")).status).toBe(400);
+    const badKey = await call(
+      seedStart,
+      { functionName: "reportJob", instanceId: "backup" },
+      {},
+      { "Idempotency-Key": "a b" },
+    );
+    expect(badKey.status).toBe(400);
+    expect(badKey.body.field).toBe("Idempotency-Key");
+    const big = await seed("reportJob", "backup", { blob: "x".repeat(70_000) });
+    expect(big.status).toBe(413);
+    expect(fake.states.size).toBe(0);
     fake.processing = false;
     expect((await seed("reportJob", "backup")).status).toBe(503);
   });
@@ -220,5 +231,14 @@ describe("GET /api/jobs, GET /api/jobs/{jobName}, POST /api/jobs/{jobName}/relea
     expect((await call(releaseJob, { jobName: "j" })).status).toBe(409);
     expect((await call(releaseJob, { jobName: "zzz" })).status).toBe(404);
     expect((await call(releaseJob, { jobName: "j" }, { reason: 5 })).status).toBe(400);
+  });
+
+  test("release: 503 with Retry-After when the entity does not apply it in time", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    fake.processing = false;
+    const res = await call(releaseJob, { jobName: "j" });
+    expect(res.status).toBe(503);
+    expect(res.headers["Retry-After"]).toBe("1");
+    expect(fake.states.get("j")?.active).toMatchObject({ generation: 1 });
   });
 });
