@@ -7,7 +7,7 @@
 import { delays, type BackoffOptions } from "./backoff";
 import { findRequest } from "./boundedState";
 import { decisionFromRecord } from "./coordinator";
-import type { Decision, JobState, ObservedStatus, RunEnvelope, TryStartInput } from "./types";
+import type { ActiveRun, Decision, JobState, ObservedStatus, RunEnvelope, TryStartInput } from "./types";
 
 /** Runtime status as the Durable client reports it, or NotFound (never existed or purged). */
 export type InstanceStatus =
@@ -87,7 +87,20 @@ function holderOf(decision: Decision) {
   return decision.kind === "started" ? undefined : decision.holder;
 }
 
-/** Starts the promoted run at the head of the state when nobody else seems to be doing it. */
+/** Starts the run promoted from the queue if it is still waiting to be started; returns it. */
+export async function startPromotedRun(
+  client: CoordinatorClient,
+  state: JobState,
+): Promise<ActiveRun | undefined> {
+  const active = state.active;
+  if (!active || active.phase !== "starting" || !active.promoted) return undefined;
+  const envelope: RunEnvelope = { job: state.job, generation: active.generation };
+  if (active.pendingInput !== undefined) envelope.input = active.pendingInput;
+  await client.startRun(active.orchestrator, active.instanceId, envelope);
+  return active;
+}
+
+/** Starts a promoted run nobody seems to be starting (the releasing orchestration's activity normally does). */
 async function redrivePromoted(
   client: CoordinatorClient,
   state: JobState,
@@ -96,12 +109,9 @@ async function redrivePromoted(
   options: StartOptions,
 ): Promise<void> {
   const active = state.active;
-  if (!active || active.phase !== "starting" || active.requestId === ownRequestId || !active.promoted) return;
-  const age = client.now() - active.acquiredAt;
-  if (!force && age < (options.redriveAfterMs ?? 2000)) return;
-  const envelope: RunEnvelope = { job: state.job, generation: active.generation };
-  if (active.pendingInput !== undefined) envelope.input = active.pendingInput;
-  await client.startRun(active.orchestrator, active.instanceId, envelope);
+  if (!active || active.requestId === ownRequestId) return;
+  if (!force && client.now() - active.acquiredAt < (options.redriveAfterMs ?? 2000)) return;
+  await startPromotedRun(client, state);
 }
 
 export async function startJob(

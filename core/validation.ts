@@ -139,3 +139,20 @@ export function isApiError(value: unknown): value is ApiError {
     typeof value === "object" && value !== null && "status" in value && "error" in value && "detail" in value
   );
 }
+
+/** Parses the optional body of `POST /api/jobs/{jobName}/release`: `{ reason?: string }`. */
+export function parseReleaseRequest(rawBody: string): string | ApiError {
+  if (rawBody.trim() === "") return "admin release";
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch (err) {
+    return apiError(400, "invalid JSON", `the body is not valid JSON: ${(err as Error).message}`);
+  }
+  const reason = (body as { reason?: unknown } | null)?.reason;
+  if (reason === undefined) return "admin release";
+  if (typeof reason !== "string" || reason.length > 200) {
+    return apiError(400, "invalid reason", "'reason' must be a string of at most 200 characters", "reason");
+  }
+  return reason;
+}

@@ -9,14 +9,20 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { randomUUID } from "node:crypto";
-import { delays } from "../core/backoff";
 import { settings } from "../core/config";
 import type { RegistryState } from "../core/jobRegistry";
 import { jobView } from "../core/jobView";
+import { releaseJob } from "../core/releaseJob";
 import { REGISTRY_ENTITY, REGISTRY_KEY } from "../core/names";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob } from "../core/startJob";
-import { apiError, isApiError, parseStartRequest, validateJobName } from "../core/validation";
+import {
+  apiError,
+  isApiError,
+  parseReleaseRequest,
+  parseStartRequest,
+  validateJobName,
+} from "../core/validation";
 import { durableCoordinatorClient } from "./durableCoordinatorClient";
 import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
 
@@ -148,7 +154,7 @@ export async function listJobs(_request: HttpRequest, context: InvocationContext
   return json(200, { jobs: registry.jobs, count: registry.jobs.length, unregistered: registry.overflow });
 }
 
-export async function releaseJob(
+export async function releaseJobHttp(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
@@ -157,62 +163,40 @@ export async function releaseJob(
   if (invalid) return errorResponse(invalid);
   const body = await readBody(request);
   if (isApiError(body)) return errorResponse(body);
-  let reason = "admin release";
-  if (body.trim() !== "") {
-    try {
-      const parsed = JSON.parse(body) as { reason?: unknown };
-      if (parsed.reason !== undefined) {
-        if (typeof parsed.reason !== "string" || parsed.reason.length > 200) {
-          return errorResponse(
-            apiError(400, "invalid reason", "'reason' must be a string of at most 200 characters", "reason"),
-          );
-        }
-        reason = parsed.reason;
-      }
-    } catch (err) {
-      return errorResponse(
-        apiError(400, "invalid JSON", `the body is not valid JSON: ${(err as Error).message}`),
-      );
-    }
-  }
-  const client = df.getClient(context);
-  const coordinator = durableCoordinatorClient(client);
-  const before = await coordinator.readState(job);
-  if (!before)
-    return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
-  const held = before.active;
-  if (!held) return errorResponse(apiError(409, "not held", `job '${job}' has no active run to release`));
-  await coordinator.signal(job, "release", { reason });
+  const reason = parseReleaseRequest(body);
+  if (isApiError(reason)) return errorResponse(reason);
   const s = settings();
-  for (const delay of delays(s.waitBudgetMs, s.poll)) {
-    const state = await coordinator.readState(job);
-    if (state && state.counters.released > before.counters.released) {
-      const promoted = state.active?.promoted && state.active.phase === "starting" ? state.active : undefined;
-      if (promoted) {
-        await coordinator.startRun(promoted.orchestrator, promoted.instanceId, {
-          job,
-          generation: promoted.generation,
-          ...(promoted.pendingInput === undefined ? {} : { input: promoted.pendingInput }),
-        });
-      }
-      context.warn(`Job '${job}': generation ${held.generation} force-released (${reason}).`);
+  const outcome = await releaseJob(durableCoordinatorClient(df.getClient(context)), job, reason, {
+    waitBudgetMs: s.waitBudgetMs,
+    poll: s.poll,
+  });
+  switch (outcome.kind) {
+    case "unknownJob":
+      return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
+    case "notHeld":
+      return errorResponse(apiError(409, "not held", `job '${job}' has no active run to release`));
+    case "timeout":
+      return errorResponse(
+        apiError(
+          503,
+          "release pending",
+          `the release was sent but not yet applied within ${s.waitBudgetMs} ms`,
+        ),
+        { "Retry-After": retryAfterSeconds(s.waitBudgetMs) },
+      );
+    case "released": {
+      const { released, promoted } = outcome;
+      context.warn(`Job '${job}': generation ${released.generation} force-released (${reason}).`);
       return json(200, {
         status: "released",
         job,
-        released: { generation: held.generation, instanceId: held.instanceId },
+        released: { generation: released.generation, instanceId: released.instanceId },
         ...(promoted
           ? { promoted: { generation: promoted.generation, instanceId: promoted.instanceId } }
           : {}),
       });
     }
-    await coordinator.sleep(delay);
   }
-  return errorResponse(
-    apiError(503, "release pending", `the release was sent but not yet applied within ${s.waitBudgetMs} ms`),
-    {
-      "Retry-After": retryAfterSeconds(s.waitBudgetMs),
-    },
-  );
 }
 
 app.http("jobStart", {
@@ -228,7 +212,7 @@ app.http("jobRelease", {
   methods: ["POST"],
   authLevel: "admin",
   extraInputs: [clientInput],
-  handler: releaseJob,
+  handler: releaseJobHttp,
 });
 
 app.http("jobGet", {

@@ -16,7 +16,7 @@ jest.mock("@azure/functions-core", () => jest.requireActual("../helpers/fakeFunc
 
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
 import "../../orchestrators/exampleJobs";
-import { getJob, listJobs, releaseJob, startJobHttp } from "../../starters/jobsApi";
+import { getJob, listJobs, releaseJobHttp as releaseJob, startJobHttp } from "../../starters/jobsApi";
 import { seedStart } from "../../starters/seedStart";
 
 process.env.SINGLETON_WAIT_MS = "30";
