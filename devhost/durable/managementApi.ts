@@ -37,6 +37,9 @@ const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
 
 const INSTANCE_ID_PLACEHOLDER = "INSTANCEID";
 
+/** Page size of instance queries without `top` (OrchestrationStatusQueryCondition.PageSize's default). */
+const DEFAULT_PAGE_SIZE = 100;
+
 /** The durableClient binding value, as the Functions host builds it for a request arriving on `origin`. */
 export function buildClientInput(
   origin: string,
@@ -233,7 +236,7 @@ export class ManagementApi {
       req.headers["x-ms-continuation-token"] ?? headerIgnoringCase(req.headers, "x-ms-continuation-token");
     const offset = token ? Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) || 0 : 0;
     const topText = req.query.get("top");
-    const top = topText ? Math.max(1, Number.parseInt(topText, 10) || all.length) : all.length;
+    const top = Math.max(1, (topText ? Number.parseInt(topText, 10) : 0) || DEFAULT_PAGE_SIZE);
     const page = all.slice(offset, offset + top);
     const headers: Record<string, string> = {};
     if (offset + top < all.length) {
@@ -247,6 +250,13 @@ export class ManagementApi {
   }
 
   private purge(instanceId: string): ManagementResponse {
+    const record = this.deps.store.getInstance(instanceId);
+    if (record && !TERMINAL_STATUSES.has(record.runtimeStatus)) {
+      return message(
+        412,
+        `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${record.runtimeStatus}`,
+      );
+    }
     if (!this.deps.orchestrations.purge(instanceId))
       return message(404, `No instance with ID '${instanceId}' found.`);
     return json(200, { instancesDeleted: 1 });
