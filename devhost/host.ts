@@ -8,6 +8,7 @@ import { ActivityTracker } from "./activity";
 import { loadApp, type HostConfig } from "./appLoader";
 import { Clock } from "./clock";
 import type { DurableEngine, DurableEngineOptions } from "./contracts";
+import { createDurableEngine } from "./durable/engine";
 import { describeFunctions, type FunctionInfo } from "./functionList";
 import { deactivateRegistry, type LogLevel } from "./functionsCore";
 import { keysConfigured, KEYS_ENV, parseHostKeys, type HostKeys } from "./http/auth";
@@ -64,16 +65,6 @@ const consoleLog: RuntimeLog = (level, message, functionName) => {
   else console.log(text);
 };
 
-function defaultEngineFactory(): EngineFactory {
-  // Loaded lazily so the runtime builds and runs its own tests before the engine module exists.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const engineModule = require("./durable/engine") as { createDurableEngine?: EngineFactory };
-  if (typeof engineModule.createDurableEngine !== "function") {
-    throw new Error("devhost/durable/engine does not export createDurableEngine");
-  }
-  return engineModule.createDurableEngine;
-}
-
 /** The WEBSITE_HOSTNAME value this process set (the durable client rewrites URLs to :7071 without one). */
 let websiteHostnameWeSet: string | undefined;
 
@@ -127,7 +118,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
   const engineLog = (level: "information" | "warning" | "error", message: string): void =>
     log(level, message);
-  const durableEngine = (options.createEngine ?? defaultEngineFactory())({
+  const durableEngine = (options.createEngine ?? createDurableEngine)({
     invoker,
     clock,
     hubName: config.hubName,
