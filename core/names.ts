@@ -1,6 +1,5 @@
 /** Names of the functions the singleton machinery registers (shared by bindings and tests). */
 export const COORDINATOR_ENTITY = "jobCoordinator";
 export const REGISTRY_ENTITY = "jobRegistry";
-export const REGISTRY_KEY = "all";
 export const START_RUN_ACTIVITY = "singletonStartRun";
 export const TERMINATE_RUN_ACTIVITY = "singletonTerminateRun";

@@ -7,7 +7,8 @@ import type { EntityContext } from "durable-functions";
 import { initialState } from "../core/boundedState";
 import { settings } from "../core/config";
 import { applyOperation } from "../core/coordinator";
-import { COORDINATOR_ENTITY, REGISTRY_ENTITY, REGISTRY_KEY } from "../core/names";
+import { registryShardOf } from "../core/jobRegistry";
+import { COORDINATOR_ENTITY, REGISTRY_ENTITY } from "../core/names";
 import type { JobState } from "../core/types";
 
 export function jobCoordinator(context: EntityContext<JobState>): void {
@@ -21,7 +22,7 @@ export function jobCoordinator(context: EntityContext<JobState>): void {
     Date.now(),
     settings().coordinator,
   );
-  if (isNew) context.df.signalEntity(new df.EntityId(REGISTRY_ENTITY, REGISTRY_KEY), "add", job);
+  if (isNew) context.df.signalEntity(new df.EntityId(REGISTRY_ENTITY, registryShardOf(job)), "add", job);
   context.df.setState(applied.state);
   context.df.return(applied.answer);
 }

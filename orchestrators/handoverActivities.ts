@@ -7,14 +7,14 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { START_RUN_ACTIVITY, TERMINATE_RUN_ACTIVITY } from "../core/names";
 import type { PromotedRun } from "../core/types";
-import { durableCoordinatorClient } from "../starters/durableCoordinatorClient";
+import { coordinatorFor } from "../starters/durableCoordinatorClient";
 
 const clientInput = df.input.durableClient();
 
 df.app.activity(START_RUN_ACTIVITY, {
   extraInputs: [clientInput],
   handler: async (run: PromotedRun, context: InvocationContext) => {
-    const client = durableCoordinatorClient(df.getClient(context));
+    const client = coordinatorFor(context, clientInput);
     const envelope =
       run.input === undefined
         ? { job: run.job, generation: run.generation }
@@ -30,7 +30,7 @@ df.app.activity(START_RUN_ACTIVITY, {
 df.app.activity(TERMINATE_RUN_ACTIVITY, {
   extraInputs: [clientInput],
   handler: async (req: { instanceId: string; reason: string }, context: InvocationContext) => {
-    const client = durableCoordinatorClient(df.getClient(context));
+    const client = coordinatorFor(context, clientInput);
     await client.terminate(req.instanceId, req.reason);
     return req.instanceId;
   },

@@ -1,18 +1,32 @@
-/** The starter's `CoordinatorClient` on top of the durable-functions DurableClient. */
+/**
+ * The starter's `CoordinatorClient` on top of the durable-functions DurableClient. Entity signals and
+ * reads, the hot path of every decision, go straight to the extension's HTTP API when the binding names
+ * its `rpcBaseUrl` (see entityRpc.ts); everything else goes through the SDK.
+ */
+import type { FunctionInput, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { COORDINATOR_ENTITY } from "../core/names";
 import type { CoordinatorClient, InstanceStatus } from "../core/startJob";
 import type { JobState, RunEnvelope } from "../core/types";
+import { EntityRpc, rpcBaseUrlOf } from "./entityRpc";
 
 const LIVE: ReadonlySet<string> = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 
-export function durableCoordinatorClient(client: DurableClient): CoordinatorClient {
+/** The coordinator client for a function invocation with a durable client input binding. */
+export function coordinatorFor(context: InvocationContext, clientInput: FunctionInput): CoordinatorClient {
+  const rpcBaseUrl = rpcBaseUrlOf(context.extraInputs.get(clientInput));
+  return durableCoordinatorClient(df.getClient(context), rpcBaseUrl ? new EntityRpc(rpcBaseUrl) : undefined);
+}
+
+export function durableCoordinatorClient(client: DurableClient, rpc?: EntityRpc): CoordinatorClient {
   return {
     async signal(job, operation, input) {
-      await client.signalEntity(new df.EntityId(COORDINATOR_ENTITY, job), operation, input);
+      if (rpc) await rpc.signal(COORDINATOR_ENTITY, job, operation, input);
+      else await client.signalEntity(new df.EntityId(COORDINATOR_ENTITY, job), operation, input);
     },
     async readState(job) {
+      if (rpc) return rpc.read<JobState>(COORDINATOR_ENTITY, job);
       const response = await client.readEntityState<JobState>(new df.EntityId(COORDINATOR_ENTITY, job));
       return response.entityExists ? response.entityState : undefined;
     },

@@ -12,7 +12,9 @@ import { settings } from "../core/config";
 import { parseEternalJobs, timerFunctionName, type EternalJob } from "../core/eternalJobsConfig";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob, type StartOutcome } from "../core/startJob";
-import { durableCoordinatorClient } from "./durableCoordinatorClient";
+import { coordinatorFor } from "./durableCoordinatorClient";
+
+const clientInputBinding = df.input.durableClient();
 
 export function eternalJobsFile(env: NodeJS.ProcessEnv = process.env): string {
   // Compiled to dist/starters/: the app root is two levels up.
@@ -37,7 +39,7 @@ export async function tick(
   }
   const s = settings();
   const outcome = await startJob(
-    durableCoordinatorClient(df.getClient(context)),
+    coordinatorFor(context, clientInputBinding),
     job.name,
     {
       requestId: `tick-${randomUUID()}`,
@@ -59,7 +61,7 @@ for (const job of loadEternalJobs()) {
   app.timer(timerFunctionName(job.name), {
     schedule: job.schedule,
     runOnStartup: job.runOnStartup ?? false,
-    extraInputs: [df.input.durableClient()],
+    extraInputs: [clientInputBinding],
     handler: async (timer: Timer, context: InvocationContext) => {
       await tick(job, timer, context);
     },

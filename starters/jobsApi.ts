@@ -10,10 +10,10 @@ import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { randomUUID } from "node:crypto";
 import { settings } from "../core/config";
-import type { RegistryState } from "../core/jobRegistry";
+import { mergeRegistries, registryShardKeys, type RegistryState } from "../core/jobRegistry";
 import { jobView } from "../core/jobView";
 import { releaseJob } from "../core/releaseJob";
-import { REGISTRY_ENTITY, REGISTRY_KEY } from "../core/names";
+import { REGISTRY_ENTITY } from "../core/names";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob } from "../core/startJob";
 import {
@@ -23,7 +23,7 @@ import {
   parseStartRequest,
   validateJobName,
 } from "../core/validation";
-import { durableCoordinatorClient } from "./durableCoordinatorClient";
+import { coordinatorFor } from "./durableCoordinatorClient";
 import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
 
 const clientInput = df.input.durableClient();
@@ -69,7 +69,7 @@ export async function startJobHttp(
   const client = df.getClient(context);
   const requestId = parsed.idempotencyKey ?? randomUUID();
   const outcome = await startJob(
-    durableCoordinatorClient(client),
+    coordinatorFor(context, clientInput),
     job,
     { requestId, orchestrator: parsed.orchestrator, input: parsed.input, policy: parsed.policy },
     { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
@@ -138,7 +138,7 @@ export async function getJob(request: HttpRequest, context: InvocationContext): 
   const invalid = validateJobName(job);
   if (invalid) return errorResponse(invalid);
   const client = df.getClient(context);
-  const state = await durableCoordinatorClient(client).readState(job);
+  const state = await coordinatorFor(context, clientInput).readState(job);
   if (!state)
     return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
   return json(200, jobView(state, statusUrl(client, request)));
@@ -146,11 +146,13 @@ export async function getJob(request: HttpRequest, context: InvocationContext): 
 
 export async function listJobs(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const client = df.getClient(context);
-  const response = await client.readEntityState<RegistryState>(
-    new df.EntityId(REGISTRY_ENTITY, REGISTRY_KEY),
+  const shards = await Promise.all(
+    registryShardKeys().map(async (key) => {
+      const response = await client.readEntityState<RegistryState>(new df.EntityId(REGISTRY_ENTITY, key));
+      return response.entityExists ? response.entityState : undefined;
+    }),
   );
-  const registry =
-    response.entityExists && response.entityState ? response.entityState : { jobs: [], overflow: 0 };
+  const registry = mergeRegistries(shards);
   return json(200, { jobs: registry.jobs, count: registry.jobs.length, unregistered: registry.overflow });
 }
 
@@ -166,7 +168,7 @@ export async function releaseJobHttp(
   const reason = parseReleaseRequest(body);
   if (isApiError(reason)) return errorResponse(reason);
   const s = settings();
-  const outcome = await releaseJob(durableCoordinatorClient(df.getClient(context)), job, reason, {
+  const outcome = await releaseJob(coordinatorFor(context, clientInput), job, reason, {
     waitBudgetMs: s.waitBudgetMs,
     poll: s.poll,
   });

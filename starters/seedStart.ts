@@ -11,7 +11,7 @@ import { settings } from "../core/config";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob } from "../core/startJob";
 import { apiError, IDEMPOTENCY_KEY_PATTERN, isApiError, validateJobName } from "../core/validation";
-import { durableCoordinatorClient } from "./durableCoordinatorClient";
+import { coordinatorFor } from "./durableCoordinatorClient";
 import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
 
 function parseInput(text: string, contentType: string | null): unknown {
@@ -23,6 +23,8 @@ function parseInput(text: string, contentType: string | null): unknown {
     return text;
   }
 }
+
+const clientInput = df.input.durableClient();
 
 export async function seedStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const functionName = request.params.functionName;
@@ -56,7 +58,7 @@ export async function seedStart(request: HttpRequest, context: InvocationContext
   const client = df.getClient(context);
   const s = settings();
   const outcome = await startJob(
-    durableCoordinatorClient(client),
+    coordinatorFor(context, clientInput),
     instanceId,
     {
       requestId: key ?? randomUUID(),
@@ -99,6 +101,6 @@ app.http("HttpStartSingle", {
   route: "orchestrators/{functionName}/{instanceId}",
   methods: ["POST"],
   authLevel: "function",
-  extraInputs: [df.input.durableClient()],
+  extraInputs: [clientInput],
   handler: seedStart,
 });

@@ -325,7 +325,12 @@ export class ManagementApi {
   private readEntity(name: string, key: string): ManagementResponse {
     const record = this.deps.store.getEntity(entitySchedulerId(name, key));
     if (!record || !record.exists) return message(404, `Entity '${name}@${key}' does not exist.`);
-    return json(200, record.state === undefined ? null : JSON.parse(record.state));
+    // The stored state is already JSON: send it as it is rather than parsing and re-serializing it.
+    return {
+      status: 200,
+      headers: { "content-type": "application/json; charset=utf-8" },
+      body: record.state === undefined ? "null" : record.state,
+    };
   }
 }
 

@@ -4,6 +4,7 @@ jest.mock("@azure/functions-core", () => jest.requireActual("../helpers/fakeFunc
 });
 
 import { InvocationContext } from "@azure/functions";
+import { registryShardOf } from "../../core/jobRegistry";
 import { registered } from "../helpers/fakeFunctionsCore";
 import "../../entities/jobCoordinator";
 import "../../entities/jobRegistry";
@@ -68,7 +69,7 @@ test("a batch of racing tryStarts accepts exactly one and rejects the rest with 
   // A new job registers itself with the registry, once.
   expect(out.signals).toEqual([
     expect.objectContaining({
-      target: expect.objectContaining({ name: "jobRegistry", key: "all" }),
+      target: expect.objectContaining({ name: "jobRegistry", key: registryShardOf("nightly") }),
       name: "add",
       input: JSON.stringify("nightly"),
     }),

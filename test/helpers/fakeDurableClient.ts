@@ -3,6 +3,7 @@
  * handlers can be exercised status code by status code without a host.
  */
 import { HttpResponse, type HttpRequest } from "@azure/functions";
+import { registryShardOf } from "../../core/jobRegistry";
 import type { FakeCoordinator } from "./fakeCoordinatorClient";
 
 const ORIGIN = "http://localhost:7071";
@@ -27,7 +28,7 @@ export function fakeDurableClient(fake: FakeCoordinator) {
       id.name === "jobCoordinator" ? inner.signal(id.key, op, input) : Promise.resolve(),
     readEntityState: async (id: { name: string; key: string }) => {
       if (id.name === "jobRegistry") {
-        const jobs = [...fake.states.keys()].sort();
+        const jobs = [...fake.states.keys()].filter((job) => registryShardOf(job) === id.key).sort();
         return { entityExists: jobs.length > 0, entityState: { jobs, overflow: 0 } };
       }
       const state = await inner.readState(id.key);

@@ -92,9 +92,9 @@ export function createHarness(
     },
     { schemaVersion: opts.schemaVersion },
   );
-  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const [p, q] = path.split("?");
-    return engine.handleManagement({
+    const res = await engine.handleManagement({
       method,
       path: p,
       query: new URLSearchParams(q ?? ""),
@@ -102,6 +102,13 @@ export function createHarness(
       body: body === undefined ? "" : JSON.stringify(body),
       origin: ORIGIN,
     });
+    // A JSON body may come already serialized (entity state is stored as JSON text): parse it as a client would.
+    const contentType = Object.entries(res.headers ?? {}).find(
+      ([k]) => k.toLowerCase() === "content-type",
+    )?.[1];
+    if (typeof res.body === "string" && contentType?.includes("json"))
+      return { ...res, body: JSON.parse(res.body) as unknown };
+    return res;
   };
   return {
     engine,

@@ -1,0 +1,62 @@
+/**
+ * Signal and read entities through the Durable extension's HTTP API at the binding's `rpcBaseUrl`, with
+ * a keep-alive undici pool. These are the same calls the SDK's DurableClient makes (`POST
+ * entities/{name}/{key}?op=` → 202, `GET entities/{name}/{key}` → 200 state / 404), without axios's
+ * per-request cost: a start decision is one signal plus a few reads, so their cost is the decision's cost.
+ */
+import { Pool } from "undici";
+
+const pools = new Map<string, Pool>();
+
+function poolFor(origin: string): Pool {
+  let pool = pools.get(origin);
+  if (!pool) {
+    pool = new Pool(origin, { connections: 64, pipelining: 1 });
+    pools.set(origin, pool);
+  }
+  return pool;
+}
+
+export class EntityRpc {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(rpcBaseUrl: string) {
+    const url = new URL(rpcBaseUrl);
+    this.pool = poolFor(url.origin);
+    this.basePath = url.pathname.endsWith("/") ? url.pathname : `${url.pathname}/`;
+  }
+
+  private path(name: string, key: string): string {
+    return `${this.basePath}entities/${encodeURIComponent(name)}/${encodeURIComponent(key)}`;
+  }
+
+  async signal(name: string, key: string, operation: string, input: unknown): Promise<void> {
+    const res = await this.pool.request({
+      method: "POST",
+      path: `${this.path(name, key)}?op=${encodeURIComponent(operation)}`,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 202) {
+      throw new Error(`Signalling ${name}/${key} failed with HTTP ${res.statusCode}: ${text}`);
+    }
+  }
+
+  /** The entity's state, or undefined when the entity does not exist. */
+  async read<T>(name: string, key: string): Promise<T | undefined> {
+    const res = await this.pool.request({ method: "GET", path: this.path(name, key) });
+    const text = await res.body.text();
+    if (res.statusCode === 404) return undefined;
+    if (res.statusCode !== 200)
+      throw new Error(`Reading ${name}/${key} failed with HTTP ${res.statusCode}: ${text}`);
+    return text === "" ? undefined : (JSON.parse(text) as T);
+  }
+}
+
+/** The `rpcBaseUrl` the host passed in a durable client binding, if it passed one. */
+export function rpcBaseUrlOf(bindingData: unknown): string | undefined {
+  const url = (bindingData as { rpcBaseUrl?: unknown } | undefined)?.rpcBaseUrl;
+  return typeof url === "string" && url !== "" ? url : undefined;
+}
