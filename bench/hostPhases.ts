@@ -57,9 +57,10 @@ export interface EntityDecisionParams {
 }
 
 export interface EntityDecisionRows {
+  app: Row;
   sdk: Row;
   rawHttp: Row;
-  sdkHostThread: Row;
+  appHostThread: Row;
   memory: MemoryDelta;
 }
 
@@ -71,7 +72,7 @@ export async function entityDecisions(
   const base = { concurrency: p.concurrency, jobs: p.jobs };
   // Prime the memory run's jobs (entities exist, host code warm), then measure on the same jobs.
   const prime = { ...base, requests: p.jobs * 4, jobPrefix: "mem-", warmup: 0 };
-  await runPhase(session, "prime", "entityDecisionSdk", prime, "client thread");
+  await runPhase(session, "prime", "entityDecisionApp", prime, "client thread");
   const before = memorySample();
   const measured = {
     ...base,
@@ -80,14 +81,21 @@ export async function entityDecisions(
     warmup: p.jobs * 4,
     warmupPrefix: "mem-",
   };
-  const sdk = await runPhase(
+  const app = await runPhase(
     session,
-    "entity decision (SDK)",
-    "entityDecisionSdk",
+    "entity decision (app client)",
+    "entityDecisionApp",
     measured,
     "client thread",
   );
   const after = memorySample();
+  const sdk = await runPhase(
+    session,
+    "entity decision (SDK only)",
+    "entityDecisionSdk",
+    { ...base, requests: p.requests, jobPrefix: "sdk-", warmup: p.jobs * 4 },
+    "client thread",
+  );
   const rawHttp = await runPhase(
     session,
     "entity decision (raw HTTP)",
@@ -95,17 +103,18 @@ export async function entityDecisions(
     { ...base, requests: p.requests, jobPrefix: "raw-", warmup: p.jobs * 4 },
     "client thread",
   );
-  const sdkHostThread = await runPhase(
+  const appHostThread = await runPhase(
     session,
-    "entity decision (SDK)",
-    "entityDecisionSdk",
+    "entity decision (app client)",
+    "entityDecisionApp",
     { ...base, requests: p.hostThreadRequests, jobPrefix: "same-", warmup: p.jobs * 4 },
     "host thread",
   );
   return {
+    app,
     sdk,
     rawHttp,
-    sdkHostThread,
+    appHostThread,
     memory: { label: "entity decisions (same jobs)", ops: p.requests + p.jobs * 4, before, after },
   };
 }

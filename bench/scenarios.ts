@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { settings } from "../core/config";
 import { startJob, type CoordinatorClient, type StartOptions } from "../core/startJob";
 import { durableCoordinatorClient } from "../starters/durableCoordinatorClient";
+import { EntityRpc, rpcBaseUrlOf } from "../starters/entityRpc";
 import {
   counting,
   decisionOnly,
@@ -25,6 +26,7 @@ export interface HostEndpoint {
 }
 
 export const SCENARIOS = [
+  "entityDecisionApp",
   "entityDecisionSdk",
   "entityDecisionHttp",
   "startOurs",
@@ -95,9 +97,19 @@ function httpOp(http: KeepAliveHttp, path: (job: string) => string, body: string
   };
 }
 
+/** The client the app's starters use: entity signal/read over the binding's rpcBaseUrl, the rest over the SDK. */
+function appClient(endpoint: HostEndpoint) {
+  const rpcBaseUrl = rpcBaseUrlOf(endpoint.clientData);
+  if (!rpcBaseUrl) throw new Error("the host's durable client binding has no rpcBaseUrl");
+  return durableCoordinatorClient(newDurableClient(endpoint.clientData), new EntityRpc(rpcBaseUrl));
+}
+
 function prepare(name: ScenarioName, endpoint: HostEndpoint, params: ScenarioParams): Prepared {
   const counts = emptyCounts();
   switch (name) {
+    case "entityDecisionApp": {
+      return { op: coordinatorOp(counting(decisionOnly(appClient(endpoint)), counts), "reportJob"), counts };
+    }
     case "entityDecisionSdk": {
       const client = durableCoordinatorClient(newDurableClient(endpoint.clientData));
       return { op: coordinatorOp(counting(decisionOnly(client), counts), "reportJob"), counts };
@@ -112,7 +124,7 @@ function prepare(name: ScenarioName, endpoint: HostEndpoint, params: ScenarioPar
       };
     }
     case "startOurs": {
-      const client = durableCoordinatorClient(newDurableClient(endpoint.clientData));
+      const client = appClient(endpoint);
       return { op: coordinatorOp(counting(client, counts), "reportJob"), counts };
     }
     case "startNaive": {

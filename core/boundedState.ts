@@ -2,10 +2,9 @@
  * Bounds that keep a job's entity state small forever (Durable moves state over ~16 KB to blobs and
  * slows down), and the helpers that enforce them.
  */
-import type { Counters, EventRecord, JobState, RequestRecord } from "./types";
+import type { Counters, EventRecord, JobState } from "./types";
 
 export const MAX_EVENTS = 50;
-export const MAX_REQUESTS = 100;
 export const MAX_SUMMARY_CHARS = 200;
 export const MAX_DETAIL_CHARS = 40;
 /** Hard ceiling for the configurable queue length. */
@@ -66,16 +65,6 @@ export function pushEvent(
       ? [at, type, generation]
       : [at, type, generation, truncate(detail, MAX_DETAIL_CHARS)];
   return [...events, record].slice(-MAX_EVENTS);
-}
-
-/** Records (or overwrites, for a reconcile-and-retry) the decision for a request id. */
-export function pushRequest(requests: RequestRecord[], record: RequestRecord): RequestRecord[] {
-  return [...requests.filter((r) => r[0] !== record[0]), record].slice(-MAX_REQUESTS);
-}
-
-export function findRequest(requests: RequestRecord[], requestId: string): RequestRecord | undefined {
-  for (let i = requests.length - 1; i >= 0; i--) if (requests[i][0] === requestId) return requests[i];
-  return undefined;
 }
 
 export function stateSizeBytes(state: JobState): number {

@@ -2,15 +2,8 @@
  * The job coordinator's decisions as pure functions: state in, state and answer out, time passed in.
  * The entity (entities/jobCoordinator.ts) is a thin binding that stores the state and returns the answer.
  */
-import {
-  MAX_QUEUE_LIMIT,
-  findRequest,
-  pushEvent,
-  pushRequest,
-  summarize,
-  truncate,
-  MAX_DETAIL_CHARS,
-} from "./boundedState";
+import { MAX_QUEUE_LIMIT, pushEvent, summarize, truncate, MAX_DETAIL_CHARS } from "./boundedState";
+import { findRequest, pushRequest, type RequestDecision } from "./requestRecords";
 import type {
   ActiveRun,
   CompleteInput,
@@ -26,7 +19,7 @@ import type {
   PromotedRun,
   ReconcileInput,
   ReleaseAnswer,
-  RequestRecord,
+  DecisionCode,
   TryStartInput,
 } from "./types";
 
@@ -72,8 +65,8 @@ function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: stri
 }
 
 /** Rebuilds the decision recorded for a request id (idempotent retries get the same answer). */
-export function decisionFromRecord(record: RequestRecord, state: JobState): Decision {
-  const [requestId, code, generation, fixed] = record;
+export function decisionFromRecord(record: RequestDecision, state: JobState): Decision {
+  const { requestId, code, generation, fixedInstanceId: fixed } = record;
   const instanceId = instanceIdFor(state.job, generation, fixed);
   // Details that are not kept per request come from today's state while they are still there.
   const active = state.active?.generation === generation ? state.active : undefined;
@@ -141,19 +134,19 @@ function accept(
 function record(
   state: JobState,
   req: TryStartInput,
-  code: RequestRecord[1],
+  code: DecisionCode,
   generation: number,
   instanceId: string,
 ): JobState {
   return {
     ...state,
-    requests: pushRequest(state.requests, [
-      req.requestId,
+    requests: pushRequest(state.requests, {
+      requestId: req.requestId,
       code,
       generation,
-      storedInstanceId(state.job, generation, instanceId),
-      req.attempt ?? 1,
-    ]),
+      fixedInstanceId: storedInstanceId(state.job, generation, instanceId),
+      attempt: req.attempt ?? 1,
+    }),
   };
 }
 
@@ -164,7 +157,7 @@ export function tryStart(
   config: CoordinatorConfig,
 ): Applied<Decision> {
   const previous = findRequest(state0.requests, req.requestId);
-  if (previous && previous[4] >= (req.attempt ?? 1)) {
+  if (previous && previous.attempt >= (req.attempt ?? 1)) {
     return { state: state0, answer: decisionFromRecord(previous, state0) };
   }
   let state = expireLease(state0, now);
@@ -295,13 +288,13 @@ function promote(state: JobState, now: number, config: CoordinatorConfig): Appli
   const s = {
     ...accepted.state,
     events: pushEvent(accepted.state.events, now, "promoted", a.generation, head.requestId),
-    requests: pushRequest(accepted.state.requests, [
-      head.requestId,
-      "started",
-      a.generation,
-      a.instanceId,
-      1,
-    ]),
+    requests: pushRequest(accepted.state.requests, {
+      requestId: head.requestId,
+      code: "started",
+      generation: a.generation,
+      fixedInstanceId: storedInstanceId(state.job, a.generation, a.instanceId),
+      attempt: 1,
+    }),
   };
   const promoted: PromotedRun = {
     job: state.job,

@@ -5,7 +5,7 @@
  * the orchestration when the decision says so.
  */
 import { delays, type BackoffOptions } from "./backoff";
-import { findRequest } from "./boundedState";
+import { findRequest } from "./requestRecords";
 import { decisionFromRecord } from "./coordinator";
 import type { ActiveRun, Decision, JobState, ObservedStatus, RunEnvelope, TryStartInput } from "./types";
 
@@ -70,7 +70,7 @@ async function waitForDecision(
   const check = async (): Promise<Waited | undefined> => {
     const state = await client.readState(job);
     const record = state && findRequest(state.requests, requestId);
-    if (!state || !record || record[4] < attempt) return undefined;
+    if (!state || !record || record.attempt < attempt) return undefined;
     return { decision: decisionFromRecord(record, state), state };
   };
   const first = await check();

@@ -82,17 +82,13 @@ export type EventRecord = [at: number, type: string, generation: number, detail?
 /** Decision codes stored per request id. */
 export type DecisionCode = "started" | "existing" | "rejected" | "queueFull" | "queued";
 
-/**
- * A compact request record: [requestId, code, generation, fixedInstanceId, attempt]. For "started" the
- * generation is the new run's; for the others it names the holder at decision time. The instance id is
- * stored only when it is fixed (seed route); otherwise it is "" and derived as `<job>:<generation>`.
- */
+/** A compact request record; see core/requestRecords.ts for its encoding. */
 export type RequestRecord = [
   requestId: string,
-  code: DecisionCode,
+  code: string,
   generation: number,
-  fixedInstanceId: string,
-  attempt: number,
+  fixedInstanceId?: string,
+  attempt?: number,
 ];
 
 export interface JobState {

@@ -259,7 +259,7 @@ describe("complete, reconcile and release in every phase", () => {
       config,
     );
     expect(r.answer).toMatchObject({ released: true, decision: { kind: "started", generation: 2 } });
-    expect(r.state.requests.at(-1)).toEqual(["r2", "started", 2, "", 2]);
+    expect(r.state.requests.at(-1)).toEqual(["r2", "s", 2, "", 2]);
   });
 });
 
@@ -275,4 +275,18 @@ test("applyOperation dispatches by name and rejects unknown operations", () => {
     reason: "noHolder",
   });
   expect(() => applyOperation(s, "explode", {}, T0, config)).toThrow("Unknown operation 'explode'");
+});
+
+test("request records are compact and round-trip", () => {
+  const { state, now } = inPhase("running");
+  const seeded = tryStart(
+    initialState("s"),
+    { requestId: "a", orchestrator: "o", policy: "reject", instanceId: "s" },
+    now,
+    config,
+  );
+  expect(seeded.state.requests).toEqual([["a", "s", 1, "s"]]);
+  const rejected = tryStart(state, { requestId: "r9", orchestrator: "orch", policy: "reject" }, now, config);
+  expect(rejected.state.requests.at(-1)).toEqual(["r9", "r", 1]);
+  expect(JSON.stringify(rejected.state.requests.at(-1))).toBe('["r9","r",1]');
 });
