@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node dist/devhost/cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--verbose]`
+ * `node dist/devhost/cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--verbose] [--quiet]`
  * A local stand-in for `func start`: serves the app's functions and the Durable management API.
  */
 import { formatFunctionList } from "./functionList";
@@ -13,12 +13,14 @@ export interface CliOptions {
   port: number;
   keys?: HostKeys;
   verbose: boolean;
+  /** Leave out the per-invocation "Executing/Executed" lines. */
+  quiet: boolean;
 }
 
-const USAGE = "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--verbose]";
+const USAGE = "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--verbose] [--quiet]";
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { appDir: defaultAppDir(), port: 7071, verbose: false };
+  const options: CliOptions = { appDir: defaultAppDir(), port: 7071, verbose: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -45,6 +47,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case "--verbose":
         options.verbose = true;
         break;
+      case "--quiet":
+        options.quiet = true;
+        break;
       case "--help":
       case "-h":
         console.log(USAGE);
@@ -61,11 +66,18 @@ async function main(): Promise<void> {
   const options = parseCliArgs(process.argv.slice(2));
   const log: RuntimeLog = (level, message, functionName) => {
     if (!options.verbose && (level === "trace" || level === "debug")) return;
-    const text = functionName ? `[${new Date().toISOString()}] [${functionName}] ${message}` : message;
+    // func start's format: "[timestamp] message", for the host's own lines and the functions' logs alike.
+    const text = functionName ? `[${new Date().toISOString()}] ${message}` : message;
     if (level === "error" || level === "critical" || level === "warning") console.error(text);
     else console.log(text);
   };
-  const host = await startHost({ appDir: options.appDir, port: options.port, keys: options.keys, log });
+  const host = await startHost({
+    appDir: options.appDir,
+    port: options.port,
+    keys: options.keys,
+    log,
+    traceInvocations: !options.quiet,
+  });
   process.stdout.write(
     "\n" +
       formatFunctionList(host.functions, `http://localhost:${host.port}`, host.config.routePrefix) +

@@ -32,6 +32,8 @@ export interface StartHostOptions {
   keys?: HostKeys;
   /** Where logs go; default: console for information and above. `false` silences the host. */
   log?: RuntimeLog | false;
+  /** Log every invocation ("Executing '...'" / "Executed '...'") like `func start`; default false. */
+  traceInvocations?: boolean;
   /** Builds the Durable engine; default: `createDurableEngine` from ./durable/engine. */
   createEngine?: EngineFactory;
 }
@@ -114,6 +116,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     origin: () => origin,
     log,
     track: (work) => tracker.track(work),
+    traceInvocations: options.traceInvocations ?? false,
   });
 
   const engineLog = (level: "information" | "warning" | "error", message: string): void =>

@@ -28,6 +28,20 @@ export interface InvokerOptions {
   log: RuntimeLog;
   /** Counts invocations in flight, for `waitForIdle`. */
   track?: <T>(work: Promise<T>) => Promise<T>;
+  /** Log "Executing '...'" / "Executed '...' (Succeeded, ...)" around every invocation, like `func start`. */
+  traceInvocations?: boolean;
+}
+
+/** The Reason `func start` prints for an invocation, by trigger type. */
+function invocationReason(triggerType: string): string {
+  switch (triggerType.toLowerCase()) {
+    case "httptrigger":
+      return "This function was programmatically called via the host APIs.";
+    case "timertrigger":
+      return `Timer fired at ${new Date().toISOString()}`;
+    default:
+      return "(null)";
+  }
 }
 
 const DURABLE_CLIENT_TYPES = new Set(["durableclient", "orchestrationclient"]);
@@ -99,8 +113,25 @@ export class RuntimeInvoker implements FunctionInvoker {
   }
 
   private run(fn: RegisteredFunction, triggerData: RpcTypedData): Promise<RpcInvocationResponse> {
-    const work = this.execute(fn, triggerData);
+    const work = this.options.traceInvocations ? this.traced(fn, triggerData) : this.execute(fn, triggerData);
     return this.options.track ? this.options.track(work) : work;
+  }
+
+  private async traced(fn: RegisteredFunction, triggerData: RpcTypedData): Promise<RpcInvocationResponse> {
+    const name = fn.metadata.name;
+    const id = randomUUID();
+    const started = performance.now();
+    const reason = invocationReason(triggerType(fn) ?? "");
+    this.options.log("information", `Executing 'Functions.${name}' (Reason='${reason}', Id=${id})`, name);
+    const took = () => `Duration=${Math.round(performance.now() - started)}ms`;
+    try {
+      const response = await this.execute(fn, triggerData);
+      this.options.log("information", `Executed 'Functions.${name}' (Succeeded, Id=${id}, ${took()})`, name);
+      return response;
+    } catch (err) {
+      this.options.log("error", `Executed 'Functions.${name}' (Failed, Id=${id}, ${took()})`, name);
+      throw err;
+    }
   }
 
   private async execute(fn: RegisteredFunction, triggerData: RpcTypedData): Promise<RpcInvocationResponse> {

@@ -35,12 +35,14 @@ test("formats the function list like func start", () => {
 });
 
 test("parses arguments", () => {
-  expect(parseCliArgs([])).toEqual({ appDir: repoRoot, port: 7071, verbose: false });
+  expect(parseCliArgs([])).toEqual({ appDir: repoRoot, port: 7071, verbose: false, quiet: false });
+  expect(parseCliArgs(["--quiet"])).toMatchObject({ quiet: true });
   expect(parseCliArgs(["--app", "x", "--port", "0", "--memory", "--keys", '{"master":"m"}'])).toEqual({
     appDir: "x",
     port: 0,
     keys: { master: "m", host: [], functions: {} },
     verbose: false,
+    quiet: false,
   });
   expect(() => parseCliArgs(["--port", "abc"])).toThrow(/Invalid port/);
   expect(() => parseCliArgs(["--bogus"])).toThrow(/Unknown argument/);
@@ -89,6 +91,21 @@ test("the CLI prints the functions, serves them and exits 0 on SIGTERM", async (
 
   const res = await fetch(`http://127.0.0.1:${port}/admin/host/status`);
   expect(await res.json()).toEqual({ state: "Running" });
+
+  // Like `func start`, every invocation is logged as it starts and ends.
+  const hello = await fetch(`http://127.0.0.1:${port}/api/hello?name=cli`);
+  expect(hello.status).toBe(200);
+  await new Promise<void>((resolve) => {
+    const check = () =>
+      /Executed 'Functions\.hello' \(Succeeded, Id=[0-9a-f-]+, Duration=\d+ms\)/.test(stdout)
+        ? resolve()
+        : undefined;
+    child.stdout.on("data", check);
+    check();
+  });
+  expect(stdout).toMatch(
+    /Executing 'Functions\.hello' \(Reason='This function was programmatically called via the host APIs\.', Id=[0-9a-f-]+\)/,
+  );
 
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
