@@ -1,7 +1,7 @@
 /**
  * The starter's `CoordinatorClient` on top of the durable-functions DurableClient. Entity signals and
- * reads, the hot path of every decision, go straight to the extension's HTTP API when the binding names
- * its `rpcBaseUrl` (see entityRpc.ts); everything else goes through the SDK.
+ * reads and status reads, the hot path of every decision, go straight to the extension's HTTP API when
+ * the binding names its `rpcBaseUrl` (see entityRpc.ts); starts and terminations go through the SDK.
  */
 import type { FunctionInput, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -44,6 +44,7 @@ export function durableCoordinatorClient(client: DurableClient, rpc?: EntityRpc)
       await client.terminate(instanceId, reason);
     },
     async instanceStatus(instanceId): Promise<InstanceStatus> {
+      if (rpc) return (await rpc.runtimeStatus(instanceId)) as InstanceStatus;
       try {
         const status = await client.getStatus(instanceId, { showInput: false });
         return (status.runtimeStatus as InstanceStatus | undefined) ?? "NotFound";

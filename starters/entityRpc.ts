@@ -1,8 +1,10 @@
 /**
- * Signal and read entities through the Durable extension's HTTP API at the binding's `rpcBaseUrl`, with
- * a keep-alive undici pool. These are the same calls the SDK's DurableClient makes (`POST
- * entities/{name}/{key}?op=` → 202, `GET entities/{name}/{key}` → 200 state / 404), without axios's
- * per-request cost: a start decision is one signal plus a few reads, so their cost is the decision's cost.
+ * The hot calls of a start decision through the Durable extension's HTTP API at the binding's
+ * `rpcBaseUrl`, with a keep-alive undici pool: signal and read an entity, read an instance's runtime
+ * status. These are the same requests the SDK's DurableClient makes (`POST entities/{name}/{key}?op=` →
+ * 202, `GET entities/{name}/{key}` → 200 state / 404, `GET instances/{id}` → 200/202 status / 404),
+ * without axios's per-request cost: a decision is a signal plus a read (and a status read when the holder
+ * may have ended), so their cost is the decision's cost.
  */
 import { Pool } from "undici";
 
@@ -42,6 +44,21 @@ export class EntityRpc {
     if (res.statusCode !== 202) {
       throw new Error(`Signalling ${name}/${key} failed with HTTP ${res.statusCode}: ${text}`);
     }
+  }
+
+  /** The instance's `runtimeStatus`, or "NotFound" (never existed, or purged). */
+  async runtimeStatus(instanceId: string): Promise<string> {
+    const res = await this.pool.request({
+      method: "GET",
+      path: `${this.basePath}instances/${encodeURIComponent(instanceId)}`,
+    });
+    const text = await res.body.text();
+    if (res.statusCode === 404) return "NotFound";
+    // As the SDK's getStatus: 200 (ended), 202 (running) and 400 (failed, older extensions) carry a status payload.
+    if (res.statusCode !== 200 && res.statusCode !== 202 && res.statusCode !== 400) {
+      throw new Error(`Reading the status of '${instanceId}' failed with HTTP ${res.statusCode}: ${text}`);
+    }
+    return (JSON.parse(text) as { runtimeStatus?: string }).runtimeStatus ?? "NotFound";
   }
 
   /** The entity's state, or undefined when the entity does not exist. */
