@@ -22,6 +22,7 @@ import {
   parseReleaseRequest,
   parseStartRequest,
   validateJobName,
+  type ApiError,
 } from "../core/validation";
 import { coordinatorFor } from "./durableCoordinatorClient";
 import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
@@ -48,15 +49,22 @@ function statusUrl(client: DurableClient, request: HttpRequest) {
   return (instanceId: string) => managementPayload(client, request, instanceId).statusQueryGetUri;
 }
 
+/** The job name from the route and the body (at most 64 KB) of a POST to a job. */
+async function readJobRequest(request: HttpRequest): Promise<{ job: string; body: string } | ApiError> {
+  const job = request.params.jobName;
+  const invalid = validateJobName(job);
+  if (invalid) return invalid;
+  const body = await readBody(request);
+  return isApiError(body) ? body : { job, body };
+}
+
 export async function startJobHttp(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const job = request.params.jobName;
-  const invalid = validateJobName(job);
-  if (invalid) return errorResponse(invalid);
-  const body = await readBody(request);
-  if (isApiError(body)) return errorResponse(body);
+  const read = await readJobRequest(request);
+  if (isApiError(read)) return errorResponse(read);
+  const { job, body } = read;
   const s = settings();
   const parsed = parseStartRequest(
     body,
@@ -160,11 +168,9 @@ export async function releaseJobHttp(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const job = request.params.jobName;
-  const invalid = validateJobName(job);
-  if (invalid) return errorResponse(invalid);
-  const body = await readBody(request);
-  if (isApiError(body)) return errorResponse(body);
+  const read = await readJobRequest(request);
+  if (isApiError(read)) return errorResponse(read);
+  const { job, body } = read;
   const reason = parseReleaseRequest(body);
   if (isApiError(reason)) return errorResponse(reason);
   const s = settings();
