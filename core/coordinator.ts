@@ -3,6 +3,7 @@
  * The entity (entities/jobCoordinator.ts) is a thin binding that stores the state and returns the answer.
  */
 import { MAX_QUEUE_LIMIT, pushEvent, summarize, truncate, MAX_DETAIL_CHARS } from "./boundedState";
+import { assertOperationInput } from "./operationInputs";
 import { findRequest, pushRequest, type RequestDecision } from "./requestRecords";
 import type {
   ActiveRun,
@@ -407,6 +408,7 @@ export function applyOperation(
   now: number,
   config: CoordinatorConfig,
 ): Applied<unknown> {
+  assertOperationInput(operation, input);
   switch (operation) {
     case "tryStart":
       return tryStart(state, input as TryStartInput, now, config);

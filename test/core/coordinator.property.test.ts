@@ -90,7 +90,7 @@ test("random operation sequences keep the coordinator's invariants", () => {
             break;
           }
           case "confirm": {
-            const g = activeGen + o.genOffset;
+            const g = Math.max(0, activeGen + o.genOffset);
             const instanceId = state.active?.generation === g ? state.active.instanceId : `job:${g}`;
             const r = confirm(state, { generation: g, instanceId }, now);
             if (r.answer.status === "holder") running.add(g);
@@ -99,7 +99,7 @@ test("random operation sequences keep the coordinator's invariants", () => {
             break;
           }
           case "complete": {
-            const g = activeGen + o.genOffset;
+            const g = Math.max(0, activeGen + o.genOffset);
             const r = complete(
               state,
               { generation: g, outcome: o.failed ? "failed" : "completed" },
@@ -112,7 +112,7 @@ test("random operation sequences keep the coordinator's invariants", () => {
             break;
           }
           case "reconcile": {
-            const g = activeGen + o.genOffset;
+            const g = Math.max(0, activeGen + o.genOffset);
             const r = applyOperation(
               state,
               "reconcile",

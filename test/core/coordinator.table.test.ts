@@ -290,3 +290,16 @@ test("request records are compact and round-trip", () => {
   expect(rejected.state.requests.at(-1)).toEqual(["r9", "r", 1]);
   expect(JSON.stringify(rejected.state.requests.at(-1))).toBe('["r9","r",1]');
 });
+
+test.each([
+  ["tryStart", { orchestrator: "o", policy: "reject" }, "requestId must be a non-empty string"],
+  ["tryStart", { requestId: "a", orchestrator: "o", policy: "sometimes" }, "policy must be one of"],
+  ["confirm", { generation: "1", instanceId: "x" }, "generation must be a whole number"],
+  ["complete", { generation: 1, outcome: "done" }, "outcome must be completed or failed"],
+  ["reconcile", { generation: 1, observedStatus: "Gone" }, "observedStatus must be one of"],
+  ["reconcile", { generation: 1, observedStatus: "Failed", retry: { requestId: "" } }, "retry: requestId"],
+  ["release", { reason: 7 }, "reason, when given, must be a string"],
+  ["confirm", "nope", "expected a JSON object"],
+])("applyOperation refuses a malformed %s input: %j", (operation, input, message) => {
+  expect(() => applyOperation(initialState("j"), operation, input, T0, config)).toThrow(message);
+});
