@@ -46,15 +46,22 @@ function invocationReason(triggerType: string): string {
 
 const DURABLE_CLIENT_TYPES = new Set(["durableclient", "orchestrationclient"]);
 
-export function triggerBinding(
-  fn: RegisteredFunction,
-): { name: string; binding: RpcBindingInfo } | undefined {
+type TriggerBinding = { name: string; binding: RpcBindingInfo };
+
+// Bindings never change after registration; looked up on every invocation, so worth remembering.
+const triggerBindings = new WeakMap<RegisteredFunction, TriggerBinding | undefined>();
+
+export function triggerBinding(fn: RegisteredFunction): TriggerBinding | undefined {
+  if (triggerBindings.has(fn)) return triggerBindings.get(fn);
+  let found: TriggerBinding | undefined;
   for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
     if (binding.direction === "in" && typeof binding.type === "string" && /trigger$/i.test(binding.type)) {
-      return { name, binding };
+      found = { name, binding };
+      break;
     }
   }
-  return undefined;
+  triggerBindings.set(fn, found);
+  return found;
 }
 
 export function triggerType(fn: RegisteredFunction): string | undefined {
