@@ -41,7 +41,12 @@ export function durableCoordinatorClient(client: DurableClient, rpc?: EntityRpc)
       }
     },
     async terminate(instanceId, reason) {
-      await client.terminate(instanceId, reason);
+      try {
+        await client.terminate(instanceId, reason);
+      } catch (error) {
+        // A run that was never started (its starter died) or has already ended has nothing to terminate.
+        if (LIVE.has(await this.instanceStatus(instanceId))) throw error;
+      }
     },
     async instanceStatus(instanceId): Promise<InstanceStatus> {
       if (rpc) return (await rpc.runtimeStatus(instanceId)) as InstanceStatus;

@@ -160,3 +160,24 @@ describe("policies", () => {
     expect(state.body.counters).toMatchObject({ accepted: 2, completed: 2, queued: 1 });
   });
 });
+
+test("replace over a run whose starter died (never started): the new run still runs", async () => {
+  const signal = await app.post(`${WEBHOOKS}/entities/jobCoordinator/replace-dead?op=tryStart`, {
+    requestId: "dead-starter",
+    orchestrator: "reportJob",
+    policy: "reject",
+  });
+  expect(signal.status).toBe(202);
+  await app.idle();
+  const res = await app.startJob("replace-dead", { orchestrator: "reportJob", policy: "replace" });
+  expect(res.status).toBe(202);
+  expect(res.body).toMatchObject({
+    generation: 2,
+    replaced: { generation: 1, instanceId: "replace-dead:1" },
+  });
+  await app.idle();
+  expect((await app.instance("replace-dead:2")).body).toMatchObject({ runtimeStatus: "Completed" });
+  expect((await app.instance("replace-dead:1")).status).toBe(404);
+  const state = await app.jobState("replace-dead");
+  expect(state.body.lastFinished).toMatchObject({ generation: 2, outcome: "completed" });
+});
