@@ -151,6 +151,21 @@ function record(
   };
 }
 
+/** Accepts `req` as the new active run and records the "started" decision under its request id. */
+function acceptAndRecord(
+  state: JobState,
+  req: TryStartInput,
+  now: number,
+  config: CoordinatorConfig,
+  replaced?: { generation: number; instanceId: string },
+): Applied<Decision> {
+  const { state: accepted, active } = accept(state, req, now, config);
+  if (replaced) active.replaces = replaced;
+  const answer: Decision = { kind: "started", generation: active.generation, instanceId: active.instanceId };
+  if (replaced) answer.replaced = replaced;
+  return { state: record(accepted, req, "started", active.generation, active.instanceId), answer };
+}
+
 export function tryStart(
   state0: JobState,
   req: TryStartInput,
@@ -163,18 +178,7 @@ export function tryStart(
   }
   let state = expireLease(state0, now);
   const active = state.active;
-  if (!active) {
-    const accepted = accept(state, req, now, config);
-    state = record(accepted.state, req, "started", accepted.active.generation, accepted.active.instanceId);
-    return {
-      state,
-      answer: {
-        kind: "started",
-        generation: accepted.active.generation,
-        instanceId: accepted.active.instanceId,
-      },
-    };
-  }
+  if (!active) return acceptAndRecord(state, req, now, config);
   const holder = holderOf(active);
   const c = state.counters;
   switch (req.policy) {
@@ -191,18 +195,7 @@ export function tryStart(
         counters: { ...c, replaced: c.replaced + 1 },
         events: pushEvent(state.events, now, "replaced", active.generation, req.requestId),
       };
-      const accepted = accept(state, req, now, config);
-      accepted.active.replaces = replaced;
-      state = record(accepted.state, req, "started", accepted.active.generation, accepted.active.instanceId);
-      return {
-        state,
-        answer: {
-          kind: "started",
-          generation: accepted.active.generation,
-          instanceId: accepted.active.instanceId,
-          replaced,
-        },
-      };
+      return acceptAndRecord(state, req, now, config, replaced);
     }
     case "queue": {
       const limit = Math.min(config.maxQueue, MAX_QUEUE_LIMIT);
