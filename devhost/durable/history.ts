@@ -3,6 +3,8 @@
  * HistoryEvent serialized with PascalCase fields and a numeric EventType).
  */
 
+import type { TaskFailure } from "./activityRunner";
+
 export enum EventType {
   ExecutionStarted = 0,
   ExecutionCompleted = 1,
@@ -48,6 +50,22 @@ export function historyEvent(
   eventId = -1,
 ): HistoryEvent {
   return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: isoTime(nowMs), ...fields };
+}
+
+/** A TaskFailed / SubOrchestrationInstanceFailed event answering the task with sequence number `taskScheduledId`. */
+export function failedEvent(
+  type: EventType,
+  taskScheduledId: number,
+  failure: TaskFailure,
+  now: number,
+): HistoryEvent {
+  const fields: Record<string, unknown> = {
+    TaskScheduledId: taskScheduledId,
+    Reason: failure.Reason,
+    Details: failure.Details,
+  };
+  if (failure.FailureDetails !== undefined) fields.FailureDetails = failure.FailureDetails;
+  return historyEvent(type, now, fields);
 }
 
 /** JSON text for a history Input/Result field; undefined stays absent like the extension's null. */
