@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { settings } from "../core/config";
 import { startJob, type CoordinatorClient, type StartOptions } from "../core/startJob";
 import { durableCoordinatorClient } from "../starters/durableCoordinatorClient";
-import { EntityRpc, rpcBaseUrlOf } from "../starters/entityRpc";
+import { DurableRpc, rpcBaseUrlOf } from "../starters/durableRpc";
 import {
   counting,
   decisionOnly,
@@ -101,7 +101,7 @@ function httpOp(http: KeepAliveHttp, path: (job: string) => string, body: string
 function appClient(endpoint: HostEndpoint) {
   const rpcBaseUrl = rpcBaseUrlOf(endpoint.clientData);
   if (!rpcBaseUrl) throw new Error("the host's durable client binding has no rpcBaseUrl");
-  return durableCoordinatorClient(newDurableClient(endpoint.clientData), new EntityRpc(rpcBaseUrl));
+  return durableCoordinatorClient(newDurableClient(endpoint.clientData), new DurableRpc(rpcBaseUrl));
 }
 
 function prepare(name: ScenarioName, endpoint: HostEndpoint, params: ScenarioParams): Prepared {

@@ -1,7 +1,7 @@
 /**
- * The starter's `CoordinatorClient` on top of the durable-functions DurableClient. Entity signals and
- * reads and status reads, the hot path of every decision, go straight to the extension's HTTP API when
- * the binding names its `rpcBaseUrl` (see entityRpc.ts); starts and terminations go through the SDK.
+ * The starter's `CoordinatorClient`. The calls of every start (entity signal and read, startNew, status
+ * read) go straight to the extension's HTTP API when the binding names its `rpcBaseUrl` (see
+ * durableRpc.ts); terminations, and everything when there is no `rpcBaseUrl`, go through the SDK.
  */
 import type { FunctionInput, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -9,17 +9,17 @@ import type { DurableClient } from "durable-functions";
 import { COORDINATOR_ENTITY } from "../core/names";
 import type { CoordinatorClient, InstanceStatus } from "../core/startJob";
 import type { JobState, RunEnvelope } from "../core/types";
-import { EntityRpc, rpcBaseUrlOf } from "./entityRpc";
+import { DurableRpc, rpcBaseUrlOf } from "./durableRpc";
 
 const LIVE: ReadonlySet<string> = new Set(["Pending", "Running", "ContinuedAsNew", "Suspended"]);
 
 /** The coordinator client for a function invocation with a durable client input binding. */
 export function coordinatorFor(context: InvocationContext, clientInput: FunctionInput): CoordinatorClient {
   const rpcBaseUrl = rpcBaseUrlOf(context.extraInputs.get(clientInput));
-  return durableCoordinatorClient(df.getClient(context), rpcBaseUrl ? new EntityRpc(rpcBaseUrl) : undefined);
+  return durableCoordinatorClient(df.getClient(context), rpcBaseUrl ? new DurableRpc(rpcBaseUrl) : undefined);
 }
 
-export function durableCoordinatorClient(client: DurableClient, rpc?: EntityRpc): CoordinatorClient {
+export function durableCoordinatorClient(client: DurableClient, rpc?: DurableRpc): CoordinatorClient {
   return {
     async signal(job, operation, input) {
       if (rpc) await rpc.signal(COORDINATOR_ENTITY, job, operation, input);
@@ -32,7 +32,8 @@ export function durableCoordinatorClient(client: DurableClient, rpc?: EntityRpc)
     },
     async startRun(orchestrator: string, instanceId: string, envelope: RunEnvelope) {
       try {
-        await client.startNew(orchestrator, { instanceId, input: envelope });
+        if (rpc) await rpc.startNew(orchestrator, instanceId, envelope);
+        else await client.startNew(orchestrator, { instanceId, input: envelope });
       } catch (error) {
         // With overridableExistingInstanceStates=NonRunningStates a live instance with this id refuses a
         // second start: that run is already under way, which is what we wanted.

@@ -1,10 +1,11 @@
 /**
- * The hot calls of a start decision through the Durable extension's HTTP API at the binding's
- * `rpcBaseUrl`, with a keep-alive undici pool: signal and read an entity, read an instance's runtime
- * status. These are the same requests the SDK's DurableClient makes (`POST entities/{name}/{key}?op=` →
- * 202, `GET entities/{name}/{key}` → 200 state / 404, `GET instances/{id}` → 200/202 status / 404),
- * without axios's per-request cost: a decision is a signal plus a read (and a status read when the holder
- * may have ended), so their cost is the decision's cost.
+ * The calls of a start decision through the Durable extension's HTTP API at the binding's `rpcBaseUrl`,
+ * with a keep-alive undici pool: signal and read an entity, start an orchestration, read an instance's
+ * runtime status. These are the same requests the SDK's DurableClient makes (`POST
+ * entities/{name}/{key}?op=` → 202, `GET entities/{name}/{key}` → 200 state / 404, `POST
+ * orchestrators/{name}/{id}` → 202 / 409 when a live instance has that id, `GET instances/{id}` → 200/202
+ * status / 404), without axios's per-request cost: a start is a signal, a read and a startNew, so their
+ * cost is the start's cost.
  */
 import { Pool } from "undici";
 
@@ -19,7 +20,7 @@ function poolFor(origin: string): Pool {
   return pool;
 }
 
-export class EntityRpc {
+export class DurableRpc {
   private readonly pool: Pool;
   private readonly basePath: string;
 
@@ -43,6 +44,22 @@ export class EntityRpc {
     const text = await res.body.text();
     if (res.statusCode !== 202) {
       throw new Error(`Signalling ${name}/${key} failed with HTTP ${res.statusCode}: ${text}`);
+    }
+  }
+
+  /** Starts an orchestration with this instance id; rejects when the host refuses (e.g. 409: a live instance has it). */
+  async startNew(orchestrator: string, instanceId: string, input: unknown): Promise<void> {
+    const res = await this.pool.request({
+      method: "POST",
+      path: `${this.basePath}orchestrators/${encodeURIComponent(orchestrator)}/${encodeURIComponent(instanceId)}`,
+      headers: { "content-type": "application/json" },
+      body: input === undefined ? "" : JSON.stringify(input),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 202 && res.statusCode !== 200) {
+      throw new Error(
+        `Starting '${orchestrator}' as '${instanceId}' failed with HTTP ${res.statusCode}: ${text}`,
+      );
     }
   }
 
