@@ -103,7 +103,15 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      // The same advice `func start` gives.
+      const port = (err as { port?: number }).port;
+      console.error(
+        `Port ${port} is unavailable. Close the process using that port, or specify another port using --port.`,
+      );
+    } else {
+      console.error(err instanceof Error ? err.message : err);
+    }
     process.exit(1);
   });
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import * as net from "node:net";
 import * as path from "node:path";
 import { parseCliArgs } from "../../devhost/cli";
 import { formatFunctionList } from "../../devhost/functionList";
@@ -109,4 +110,34 @@ test("the CLI prints the functions, serves them and exits 0 on SIGTERM", async (
 
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
+});
+
+test("a port in use gets func start's advice and exit code 1", async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        "-r",
+        path.join(repoRoot, "test/fixtures/runtime-app/ts-register.js"),
+        path.join(repoRoot, "devhost/cli.ts"),
+        "--app",
+        appDir,
+        "--port",
+        String(port),
+      ],
+      { env: { ...process.env, TICK_SCHEDULE: "0 */5 * * * *" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `Port ${port} is unavailable. Close the process using that port, or specify another port using --port.`,
+    );
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
 });
