@@ -7,6 +7,20 @@ import { formatFunctionList } from "../../devhost/functionList";
 const repoRoot = path.join(__dirname, "../..");
 const appDir = path.join(__dirname, "../fixtures/runtime-app");
 
+/** Runs devhost/cli.ts from source (no build needed) on the runtime test app. */
+function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawn(
+    process.execPath,
+    [
+      "-r",
+      path.join(repoRoot, "test/fixtures/runtime-app/ts-register.js"),
+      path.join(repoRoot, "devhost/cli.ts"),
+      ...args,
+    ],
+    { env: { ...process.env, TICK_SCHEDULE: "0 */5 * * * *", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+}
+
 test("formats the function list like func start", () => {
   const text = formatFunctionList(
     [
@@ -50,24 +64,7 @@ test("parses arguments", () => {
 });
 
 test("the CLI prints the functions, serves them and exits 0 on SIGTERM", async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, TICK_SCHEDULE: "0 */5 * * * *" };
-  delete env.WEBSITE_HOSTNAME;
-  const child = spawn(
-    process.execPath,
-    [
-      "-r",
-      path.join(repoRoot, "test/fixtures/runtime-app/ts-register.js"),
-      path.join(repoRoot, "devhost/cli.ts"),
-      "--app",
-      appDir,
-      "--port",
-      "0",
-    ],
-    {
-      env: { ...process.env, TICK_SCHEDULE: "0 */5 * * * *", WEBSITE_HOSTNAME: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawnCli(["--app", appDir, "--port", "0"], { WEBSITE_HOSTNAME: "" });
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -117,19 +114,7 @@ test("a port in use gets func start's advice and exit code 1", async () => {
   await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
   const port = (blocker.address() as net.AddressInfo).port;
   try {
-    const child = spawn(
-      process.execPath,
-      [
-        "-r",
-        path.join(repoRoot, "test/fixtures/runtime-app/ts-register.js"),
-        path.join(repoRoot, "devhost/cli.ts"),
-        "--app",
-        appDir,
-        "--port",
-        String(port),
-      ],
-      { env: { ...process.env, TICK_SCHEDULE: "0 */5 * * * *" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawnCli(["--app", appDir, "--port", String(port)]);
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
