@@ -166,6 +166,17 @@ function acceptAndRecord(
   return { state: record(accepted, req, "started", active.generation, active.instanceId), answer };
 }
 
+/**
+ * Whether a request id's recorded decision stands. A later attempt (a reconcile-and-retry) may re-decide a
+ * rejection or a useExisting answer, but never a request that got its run or is still waiting in the
+ * queue: re-deciding those could give one request two runs.
+ */
+function isFinal(previous: RequestDecision, req: TryStartInput, state: JobState): boolean {
+  if (previous.attempt >= (req.attempt ?? 1)) return true;
+  if (previous.code === "started") return true;
+  return previous.code === "queued" && state.queue.some((q) => q.requestId === previous.requestId);
+}
+
 export function tryStart(
   state0: JobState,
   req: TryStartInput,
@@ -173,7 +184,7 @@ export function tryStart(
   config: CoordinatorConfig,
 ): Applied<Decision> {
   const previous = findRequest(state0.requests, req.requestId);
-  if (previous && previous.attempt >= (req.attempt ?? 1)) {
+  if (previous && isFinal(previous, req, state0)) {
     return { state: state0, answer: decisionFromRecord(previous, state0) };
   }
   let state = expireLease(state0, now);
@@ -236,22 +247,31 @@ export function tryStart(
 
 export function confirm(state: JobState, input: ConfirmInput, now: number): Applied<ConfirmAnswer> {
   const active = state.active;
+  const cycle = input.cycle ?? 0;
   if (active && active.generation === input.generation && active.instanceId === input.instanceId) {
-    if (active.phase === "running") return { state, answer: { status: "holder" } };
-    const running: ActiveRun = { ...active, phase: "running", confirmedAt: now };
-    delete running.pendingInput;
-    delete running.replaces;
-    const answer: ConfirmAnswer = active.replaces
-      ? { status: "holder", replaces: active.replaces }
-      : { status: "holder" };
-    return {
-      state: {
-        ...state,
-        active: running,
-        events: pushEvent(state.events, now, "confirmed", active.generation),
-      },
-      answer,
-    };
+    if (active.phase === "running") {
+      // Each execution confirms once: the next cycle after a continueAsNew keeps the lock, while a second
+      // execution of a cycle that already confirmed (a duplicate start of the same run, e.g. a retried starter
+      // after the first execution was terminated) is superseded and must not run user code again.
+      if (cycle > (active.cycle ?? 0)) {
+        return { state: { ...state, active: { ...active, cycle } }, answer: { status: "holder" } };
+      }
+    } else {
+      const running: ActiveRun = { ...active, phase: "running", confirmedAt: now, cycle };
+      delete running.pendingInput;
+      delete running.replaces;
+      const answer: ConfirmAnswer = active.replaces
+        ? { status: "holder", replaces: active.replaces }
+        : { status: "holder" };
+      return {
+        state: {
+          ...state,
+          active: running,
+          events: pushEvent(state.events, now, "confirmed", active.generation),
+        },
+        answer,
+      };
+    }
   }
   const answer: ConfirmAnswer = { status: "superseded" };
   if (active) answer.activeGeneration = active.generation;

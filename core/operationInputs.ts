@@ -28,7 +28,9 @@ const CHECKS: Record<string, Check> = {
       ? "generation must be a whole number"
       : !isText(i.instanceId)
         ? "instanceId must be a non-empty string"
-        : undefined,
+        : i.cycle !== undefined && !isInt(i.cycle)
+          ? "cycle, when given, must be a whole number"
+          : undefined,
   complete: (i) =>
     !isInt(i.generation)
       ? "generation must be a whole number"

@@ -27,6 +27,8 @@ export interface ActiveRun {
   requestId: string;
   acquiredAt: number;
   confirmedAt?: number;
+  /** The last execution (cycle) of the run that confirmed; a later confirm must come from a newer one. */
+  cycle?: number;
   /** After this time an unconfirmed run may be taken over by the next tryStart. */
   leaseUntil: number;
   /**
@@ -141,6 +143,8 @@ export type Decision =
 export interface ConfirmInput {
   generation: number;
   instanceId: string;
+  /** Which execution of the run is confirming: 0 at the start, +1 at every continueAsNew. */
+  cycle?: number;
 }
 
 export type ConfirmAnswer =
@@ -186,5 +190,7 @@ export interface ForceReleaseInput {
 export interface RunEnvelope<T = unknown> {
   job: string;
   generation: number;
+  /** Execution counter within the run (continueAsNew increments it); absent means 0. */
+  cycle?: number;
   input?: T;
 }

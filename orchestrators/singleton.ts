@@ -50,10 +50,12 @@ export function wrapSingleton(handler: OrchestrationHandler): OrchestrationHandl
       );
     }
     const { job, generation } = envelope;
+    const cycle = envelope.cycle ?? 0;
     const entityId = new df.EntityId(COORDINATOR_ENTITY, job);
     const answer = (yield context.df.callEntity(entityId, "confirm", {
       generation,
       instanceId: context.df.instanceId,
+      cycle,
     })) as ConfirmAnswer;
     if (answer.status !== "holder") {
       if (!context.df.isReplaying)
@@ -76,7 +78,7 @@ export function wrapSingleton(handler: OrchestrationHandler): OrchestrationHandl
       configurable: true,
       value: (input: unknown) => {
         continued = true;
-        const next: RunEnvelope = { job, generation };
+        const next: RunEnvelope = { job, generation, cycle: cycle + 1 };
         if (input !== undefined) next.input = input;
         originalContinueAsNew(next);
       },

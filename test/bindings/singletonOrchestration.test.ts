@@ -62,7 +62,7 @@ test("the first action is the confirm call to the job's entity, before any user 
         actionType: CALL_ENTITY,
         instanceId: entity,
         operation: "confirm",
-        input: { generation: 7, instanceId: "nightly:7" },
+        input: { generation: 7, instanceId: "nightly:7", cycle: 0 },
       },
     ],
   ]);
@@ -213,7 +213,7 @@ test("continueAsNew keeps the lock: no complete report, and the next input carri
   expect(all.filter((a) => a.operation === "complete")).toEqual([]);
   expect(all.at(-1)).toEqual({
     actionType: CONTINUE_AS_NEW,
-    input: { job: "nightly", generation: 7, input: { mode: "eternal", round: 2 } },
+    input: { job: "nightly", generation: 7, cycle: 1, input: { mode: "eternal", round: 2 } },
   });
 });
 

@@ -117,20 +117,26 @@ describe("tryStart in every phase with every policy", () => {
 });
 
 describe("confirm in every phase", () => {
-  const cases: [Phase, number, string][] = [
-    ["idle", 1, "superseded"],
-    ["starting", 1, "holder"],
-    ["starting", 2, "superseded"],
-    ["startingExpired", 1, "holder"],
-    ["running", 1, "holder"],
-    ["running", 0, "superseded"],
+  // [phase, generation, cycle, answer]; the running holder confirmed cycle 0
+  const cases: [Phase, number, number, string][] = [
+    ["idle", 1, 0, "superseded"],
+    ["starting", 1, 0, "holder"],
+    ["starting", 2, 0, "superseded"],
+    ["startingExpired", 1, 0, "holder"],
+    ["running", 1, 1, "holder"], // the next execution after continueAsNew keeps the lock
+    ["running", 1, 0, "superseded"], // a second execution of the same cycle: a duplicate start
+    ["running", 0, 0, "superseded"],
   ];
-  test.each(cases)("%s: confirm generation %s -> %s", (phase, generation, status) => {
+  test.each(cases)("%s: confirm generation %s cycle %s -> %s", (phase, generation, cycle, status) => {
     const { state, now } = inPhase(phase);
-    const { state: next, answer } = confirm(state, { generation, instanceId: `job:${generation}` }, now);
+    const { state: next, answer } = confirm(
+      state,
+      { generation, instanceId: `job:${generation}`, cycle },
+      now,
+    );
     expect(answer.status).toBe(status);
     if (status === "holder") {
-      expect(next.active).toMatchObject({ generation: 1, phase: "running" });
+      expect(next.active).toMatchObject({ generation: 1, phase: "running", cycle });
     } else {
       expect(next.active).toEqual(state.active);
       expect(next.counters.superseded).toBe(1);
