@@ -129,3 +129,28 @@ test("a starter that died after acceptance: after the lease the next start wins"
   });
   expect(fake.states.get("job")?.lastFinished).toMatchObject({ generation: 1, outcome: "abandoned" });
 });
+
+test("a promoted run nobody started is started by the next starter once it is 2 s old, not before", async () => {
+  const fake = new FakeCoordinator();
+  const client = fake.client();
+  await startJob(client, "job", req("a"), options);
+  fake.apply("job", "confirm", { generation: 1, instanceId: "job:1" });
+  await startJob(client, "job", req("q", "queue"), options);
+  fake.apply("job", "complete", { generation: 1, outcome: "completed" }); // promotes q; its starter activity is lost
+  fake.instances.get("job:1")!.status = "Completed";
+  expect(await startJob(client, "job", req("early"), options)).toMatchObject({
+    kind: "rejected",
+    holder: { generation: 2 },
+  });
+  expect(fake.starts.map((s) => s.instanceId)).toEqual(["job:1"]);
+  fake.now += 2000;
+  expect(await startJob(client, "job", req("late"), options)).toMatchObject({
+    kind: "rejected",
+    holder: { generation: 2 },
+  });
+  expect(fake.starts.at(-1)).toEqual({
+    orchestrator: "reportJob",
+    instanceId: "job:2",
+    envelope: { job: "job", generation: 2, input: { n: "q" } },
+  });
+});
