@@ -167,14 +167,14 @@ function acceptAndRecord(
 }
 
 /**
- * Whether a request id's recorded decision stands. A later attempt (a reconcile-and-retry) may re-decide a
- * rejection or a useExisting answer, but never a request that got its run or is still waiting in the
- * queue: re-deciding those could give one request two runs.
+ * Whether a request id's recorded decision stands for a request at `attempt`. A later attempt (a
+ * reconcile-and-retry) may re-decide a rejection or a useExisting answer, but never a request that got its
+ * run or is still waiting in the queue: re-deciding those could give one request two runs.
  */
-function isFinal(previous: RequestDecision, req: TryStartInput, state: JobState): boolean {
-  if (previous.attempt >= (req.attempt ?? 1)) return true;
-  if (previous.code === "started") return true;
-  return previous.code === "queued" && state.queue.some((q) => q.requestId === previous.requestId);
+function decisionStands(record: RequestDecision, attempt: number, state: JobState): boolean {
+  if (record.attempt >= attempt) return true;
+  if (record.code === "started") return true;
+  return record.code === "queued" && state.queue.some((q) => q.requestId === record.requestId);
 }
 
 export function tryStart(
@@ -184,8 +184,13 @@ export function tryStart(
   config: CoordinatorConfig,
 ): Applied<Decision> {
   const previous = findRequest(state0.requests, req.requestId);
-  if (previous && isFinal(previous, req, state0)) {
-    return { state: state0, answer: decisionFromRecord(previous, state0) };
+  const attempt = req.attempt ?? 1;
+  if (previous && decisionStands(previous, attempt, state0)) {
+    const answer = decisionFromRecord(previous, state0);
+    if (attempt <= previous.attempt) return { state: state0, answer };
+    // A newer attempt that cannot change the decision: record that it was seen, so that the starter
+    // waiting for this attempt's answer (after its reconcile) gets it.
+    return { state: { ...state0, requests: pushRequest(state0.requests, { ...previous, attempt }) }, answer };
   }
   let state = expireLease(state0, now);
   const active = state.active;
@@ -307,7 +312,8 @@ function promote(state: JobState, now: number, config: CoordinatorConfig): Appli
       code: "started",
       generation: a.generation,
       fixedInstanceId: storedInstanceId(state.job, a.generation, a.instanceId),
-      attempt: 1,
+      // Keep the attempt a starter may be waiting for (it queued this request after a reconcile).
+      attempt: findRequest(state.requests, head.requestId)?.attempt ?? 1,
     }),
   };
   const promoted: PromotedRun = {

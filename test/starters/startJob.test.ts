@@ -154,3 +154,18 @@ test("a promoted run nobody started is started by the next starter once it is 2 
     envelope: { job: "job", generation: 2, input: { n: "q" } },
   });
 });
+
+test("a queued request whose holder turns out dead is promoted by its own reconcile and started at once", async () => {
+  const fake = new FakeCoordinator();
+  const client = fake.client();
+  await startJob(client, "job", req("a"), options);
+  fake.apply("job", "confirm", { generation: 1, instanceId: "job:1" });
+  fake.instances.get("job:1")!.status = "Terminated";
+  const outcome = await startJob(client, "job", req("q", "queue"), options);
+  expect(outcome).toEqual({ kind: "started", generation: 2, instanceId: "job:2" });
+  expect(fake.starts.at(-1)).toEqual({
+    orchestrator: "reportJob",
+    instanceId: "job:2",
+    envelope: { job: "job", generation: 2, input: { n: "q" } },
+  });
+});
