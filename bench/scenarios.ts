@@ -15,6 +15,7 @@ import {
   rawHttpCoordinatorClient,
   type CallCounts,
 } from "./coordinatorClients";
+import { httpLoad } from "./httpLoad";
 import { KeepAliveHttp } from "./keepAliveHttp";
 import { runPool, type PoolResult } from "./measure";
 import { naiveCheckThenStart } from "./naiveStart";
@@ -68,10 +69,44 @@ function newDurableClient(clientData: Record<string, unknown>): DurableClient {
 
 type Op = (job: string) => Promise<string>;
 
+/** Runs `requests` ops on jobs `${prefix}${i % jobs}` and adds how each ended to `outcomes`. */
+type Load = (prefix: string, requests: number, outcomes: Record<string, number>) => Promise<PoolResult>;
+
 interface Prepared {
-  op: Op;
+  load: Load;
   counts?: CallCounts;
   close?: () => void;
+}
+
+/** A load of one async op per request, `concurrency` in flight (the starters' own clients). */
+function opLoad(op: Op, params: ScenarioParams): Load {
+  return (prefix, requests, outcomes) =>
+    runPool(requests, params.concurrency, async (i) => {
+      const outcome = await op(`${prefix}${i % params.jobs}`);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    });
+}
+
+/** One POST per request with autocannon, `concurrency` connections; outcomes are the status codes. */
+function httpPostLoad(
+  endpoint: HostEndpoint,
+  params: ScenarioParams,
+  path: (job: string) => string,
+  body: string,
+): Load {
+  return async (prefix, requests, outcomes) => {
+    const { outcomes: statuses, ...result } = await httpLoad({
+      baseUrl: endpoint.baseUrl,
+      requests,
+      connections: params.concurrency,
+      method: "POST",
+      path: (i) => path(`${prefix}${i % params.jobs}`),
+      body,
+    });
+    for (const [status, count] of Object.entries(statuses))
+      outcomes[status] = (outcomes[status] ?? 0) + count;
+    return result;
+  };
 }
 
 function startOptions(): StartOptions {
@@ -89,14 +124,6 @@ function coordinatorOp(client: CoordinatorClient, orchestrator: string): Op {
   };
 }
 
-function httpOp(http: KeepAliveHttp, path: (job: string) => string, body: string): Op {
-  return async (job) => {
-    const reply = await http.request("POST", path(job), body);
-    if (reply.status >= 500) throw new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`);
-    return String(reply.status);
-  };
-}
-
 /** The client the app's starters use: entity signal/read over the binding's rpcBaseUrl, the rest over the SDK. */
 function appClient(endpoint: HostEndpoint) {
   const rpcBaseUrl = rpcBaseUrlOf(endpoint.clientData);
@@ -108,50 +135,52 @@ function prepare(name: ScenarioName, endpoint: HostEndpoint, params: ScenarioPar
   const counts = emptyCounts();
   switch (name) {
     case "entityDecisionApp": {
-      return { op: coordinatorOp(counting(decisionOnly(appClient(endpoint)), counts), "reportJob"), counts };
+      const op = coordinatorOp(counting(decisionOnly(appClient(endpoint)), counts), "reportJob");
+      return { load: opLoad(op, params), counts };
     }
     case "entityDecisionSdk": {
       const client = durableCoordinatorClient(newDurableClient(endpoint.clientData));
-      return { op: coordinatorOp(counting(decisionOnly(client), counts), "reportJob"), counts };
+      return {
+        load: opLoad(coordinatorOp(counting(decisionOnly(client), counts), "reportJob"), params),
+        counts,
+      };
     }
     case "entityDecisionHttp": {
+      // Stays on the hand-written client: a decision is a signal then reads with back-off until the request
+      // id's decision is in the state (core/startJob.ts), which autocannon's fixed request list cannot express.
       const http = new KeepAliveHttp(endpoint.baseUrl, params.concurrency);
       const client = rawHttpCoordinatorClient(http);
       return {
-        op: coordinatorOp(counting(decisionOnly(client), counts), "reportJob"),
+        load: opLoad(coordinatorOp(counting(decisionOnly(client), counts), "reportJob"), params),
         counts,
         close: () => http.close(),
       };
     }
     case "startOurs": {
       const client = appClient(endpoint);
-      return { op: coordinatorOp(counting(client, counts), "reportJob"), counts };
+      return { load: opLoad(coordinatorOp(counting(client, counts), "reportJob"), params), counts };
     }
     case "startNaive": {
       const client = newDurableClient(endpoint.clientData);
       const started = new Set<string>();
-      return {
-        op: async (job) => {
-          const outcome = await naiveCheckThenStart(client, "naiveReportJob", job, REPORT_INPUT);
-          if (outcome !== "started") return outcome;
-          // The seed's race: a second run of a job whose first run already finished (same instance id).
-          if (started.has(job)) return "duplicate start";
-          started.add(job);
-          return outcome;
-        },
+      const op: Op = async (job) => {
+        const outcome = await naiveCheckThenStart(client, "naiveReportJob", job, REPORT_INPUT);
+        if (outcome !== "started") return outcome;
+        // The seed's race: a second run of a job whose first run already finished (same instance id).
+        if (started.has(job)) return "duplicate start";
+        started.add(job);
+        return outcome;
       };
+      return { load: opLoad(op, params) };
     }
     case "httpStartOurs": {
-      const http = new KeepAliveHttp(endpoint.baseUrl, params.concurrency);
       const body = JSON.stringify({ orchestrator: "reportJob", input: REPORT_INPUT });
-      return { op: httpOp(http, (job) => `/api/jobs/${job}/start`, body), close: () => http.close() };
+      return { load: httpPostLoad(endpoint, params, (job) => `/api/jobs/${job}/start`, body) };
     }
     case "httpStartNaive": {
-      const http = new KeepAliveHttp(endpoint.baseUrl, params.concurrency);
       const body = JSON.stringify(REPORT_INPUT);
       return {
-        op: httpOp(http, (job) => `/api/naive/orchestrators/naiveReportJob/${job}`, body),
-        close: () => http.close(),
+        load: httpPostLoad(endpoint, params, (job) => `/api/naive/orchestrators/naiveReportJob/${job}`, body),
       };
     }
   }
@@ -163,17 +192,16 @@ export async function runScenario(
   params: ScenarioParams,
 ): Promise<ScenarioResult> {
   const prepared = prepare(name, endpoint, params);
-  const outcomes: Record<string, number> = {};
-  const run = (prefix: string, requests: number) =>
-    runPool(requests, params.concurrency, async (i) => {
-      const outcome = await prepared.op(`${prefix}${i % params.jobs}`);
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    });
   try {
-    if (params.warmup > 0) await run(params.warmupPrefix ?? `${params.jobPrefix}warm-`, params.warmup);
-    for (const key of Object.keys(outcomes)) delete outcomes[key];
+    if (params.warmup > 0) {
+      await prepared.load(params.warmupPrefix ?? `${params.jobPrefix}warm-`, params.warmup, {});
+    }
     if (prepared.counts) Object.assign(prepared.counts, emptyCounts());
-    const result: ScenarioResult = { ...(await run(params.jobPrefix, params.requests)), outcomes };
+    const outcomes: Record<string, number> = {};
+    const result: ScenarioResult = {
+      ...(await prepared.load(params.jobPrefix, params.requests, outcomes)),
+      outcomes,
+    };
     if (prepared.counts) result.counts = { ...prepared.counts };
     return result;
   } finally {
