@@ -59,7 +59,6 @@ export interface EntityDecisionParams {
 export interface EntityDecisionRows {
   app: Row;
   sdk: Row;
-  rawHttp: Row;
   appHostThread: Row;
   memory: MemoryDelta;
 }
@@ -96,13 +95,6 @@ export async function entityDecisions(
     { ...base, requests: p.requests, jobPrefix: "sdk-", warmup: p.jobs * 4 },
     "client thread",
   );
-  const rawHttp = await runPhase(
-    session,
-    "entity decision (raw HTTP)",
-    "entityDecisionHttp",
-    { ...base, requests: p.requests, jobPrefix: "raw-", warmup: p.jobs * 4 },
-    "client thread",
-  );
   const appHostThread = await runPhase(
     session,
     "entity decision (app client)",
@@ -113,7 +105,6 @@ export async function entityDecisions(
   return {
     app,
     sdk,
-    rawHttp,
     appHostThread,
     memory: { label: "entity decisions (same jobs)", ops: p.requests + p.jobs * 4, before, after },
   };

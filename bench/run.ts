@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       concurrency: 64,
       jobs: 256,
     });
-    rows.push(entity.app, entity.sdk, entity.rawHttp, entity.appHostThread);
+    rows.push(entity.app, entity.sdk, entity.appHostThread);
 
     console.log("[3/4] full start path: ours (startJob) vs naive (getStatus, then startNew)...");
     const fresh = await compareStartPaths(
@@ -134,11 +134,6 @@ async function main(): Promise<void> {
       formatRatio(
         "entity decisions/s (app client, client thread) / target 5,000",
         entityRate / ENTITY_DECISIONS_TARGET_PER_S,
-        "≥ 1 meets the target",
-      ),
-      formatRatio(
-        "entity decisions/s (raw HTTP, client thread) / target 5,000",
-        opsPerSecond(entity.rawHttp.result) / ENTITY_DECISIONS_TARGET_PER_S,
         "≥ 1 meets the target",
       ),
       formatRatio("entity decisions/s: app client / SDK only", entityRate / opsPerSecond(entity.sdk.result)),

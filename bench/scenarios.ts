@@ -8,15 +8,8 @@ import { settings } from "../core/config";
 import { startJob, type CoordinatorClient, type StartOptions } from "../core/startJob";
 import { durableCoordinatorClient } from "../starters/durableCoordinatorClient";
 import { DurableRpc, rpcBaseUrlOf } from "../starters/durableRpc";
-import {
-  counting,
-  decisionOnly,
-  emptyCounts,
-  rawHttpCoordinatorClient,
-  type CallCounts,
-} from "./coordinatorClients";
+import { counting, decisionOnly, emptyCounts, type CallCounts } from "./coordinatorClients";
 import { httpLoad } from "./httpLoad";
-import { KeepAliveHttp } from "./keepAliveHttp";
 import { runPool, type PoolResult } from "./measure";
 import { naiveCheckThenStart } from "./naiveStart";
 
@@ -29,7 +22,6 @@ export interface HostEndpoint {
 export const SCENARIOS = [
   "entityDecisionApp",
   "entityDecisionSdk",
-  "entityDecisionHttp",
   "startOurs",
   "startNaive",
   "httpStartOurs",
@@ -143,17 +135,6 @@ function prepare(name: ScenarioName, endpoint: HostEndpoint, params: ScenarioPar
       return {
         load: opLoad(coordinatorOp(counting(decisionOnly(client), counts), "reportJob"), params),
         counts,
-      };
-    }
-    case "entityDecisionHttp": {
-      // Stays on the hand-written client: a decision is a signal then reads with back-off until the request
-      // id's decision is in the state (core/startJob.ts), which autocannon's fixed request list cannot express.
-      const http = new KeepAliveHttp(endpoint.baseUrl, params.concurrency);
-      const client = rawHttpCoordinatorClient(http);
-      return {
-        load: opLoad(coordinatorOp(counting(decisionOnly(client), counts), "reportJob"), params),
-        counts,
-        close: () => http.close(),
       };
     }
     case "startOurs": {
