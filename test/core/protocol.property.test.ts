@@ -166,7 +166,11 @@ test("random interleavings of starters, crashes, retries, terminations and clock
       async (s, starters, disturbances) => {
         const world = new World();
         const { makeClient, step } = scenario(s, world);
-        const options = { waitBudgetMs: 2000, poll: { initialMs: 1, maxMs: 8, factor: 2 }, redriveAfterMs: 0 };
+        const options = {
+          waitBudgetMs: 2000,
+          poll: { initialMs: 1, maxMs: 8, factor: 2 },
+          redriveAfterMs: 0,
+        };
         const outcomes = starters.map(({ policy, key, crash }) =>
           startJob(
             makeClient(crash),
