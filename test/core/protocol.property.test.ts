@@ -167,18 +167,16 @@ test("random interleavings of starters, crashes, retries, terminations and clock
         const world = new World();
         const { makeClient, step } = scenario(s, world);
         const options = {
-          waitBudgetMs: 2000,
+          waitBudgetMs: 10_000,
           poll: { initialMs: 1, maxMs: 8, factor: 2 },
           redriveAfterMs: 0,
         };
-        const outcomes = starters.map(({ policy, key, crash }) =>
-          startJob(
-            makeClient(crash),
-            JOB,
-            { requestId: `r${key}`, orchestrator: "o", policy, input: { key } },
-            options,
-          ),
-        );
+        const pause = step(() => undefined);
+        const outcomes = starters.map(async ({ policy, key, crash, late }) => {
+          for (let i = 0; i < late; i++) await pause();
+          const request = { requestId: `r${key}`, orchestrator: "o", policy, input: { key } };
+          return startJob(makeClient(crash), JOB, request, options);
+        });
         for (const d of disturbances) {
           // An outside terminate of whatever run holds the job at that moment.
           if (d.kind === "terminate")
