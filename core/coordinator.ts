@@ -204,8 +204,12 @@ export function tryStart(
       return { state, answer: { kind: "existing", holder } };
     case "replace": {
       const replaced = { generation: active.generation, instanceId: active.instanceId };
+      // Only a confirmed run may be executing user code; an unconfirmed one is superseded if it ever starts.
+      const toTerminate =
+        active.phase === "running" ? [...(state.toTerminate ?? []), replaced] : state.toTerminate;
       state = {
         ...state,
+        ...(toTerminate ? { toTerminate } : {}),
         active: undefined,
         lastFinished: finish(active, "replaced", now, `replaced by request ${req.requestId}`),
         counters: { ...c, replaced: c.replaced + 1 },
@@ -265,17 +269,16 @@ export function confirm(state: JobState, input: ConfirmInput, now: number): Appl
       const running: ActiveRun = { ...active, phase: "running", confirmedAt: now, cycle };
       delete running.pendingInput;
       delete running.replaces;
-      const answer: ConfirmAnswer = active.replaces
-        ? { status: "holder", replaces: active.replaces }
+      const answer: ConfirmAnswer = state.toTerminate?.length
+        ? { status: "holder", terminate: state.toTerminate }
         : { status: "holder" };
-      return {
-        state: {
-          ...state,
-          active: running,
-          events: pushEvent(state.events, now, "confirmed", active.generation),
-        },
-        answer,
+      const confirmed: JobState = {
+        ...state,
+        active: running,
+        events: pushEvent(state.events, now, "confirmed", active.generation),
       };
+      delete confirmed.toTerminate;
+      return { state: confirmed, answer };
     }
   }
   const answer: ConfirmAnswer = { status: "superseded" };

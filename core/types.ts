@@ -38,8 +38,14 @@ export interface ActiveRun {
   pendingInput?: unknown;
   /** Set when the run was promoted from the queue (its starter is the previous run, not an HTTP caller). */
   promoted?: boolean;
-  /** A replaced run the new holder must make sure is terminated before running user code. */
-  replaces?: { generation: number; instanceId: string };
+  /** The run this one replaced (policy replace), for the starter's answer. */
+  replaces?: RunRef;
+}
+
+/** A run by generation and orchestration instance id. */
+export interface RunRef {
+  generation: number;
+  instanceId: string;
 }
 
 export interface QueuedRequest {
@@ -103,6 +109,11 @@ export interface JobState {
   counters: Counters;
   events: EventRecord[];
   requests: RequestRecord[];
+  /**
+   * Confirmed runs that were replaced and may still be executing. The next run to confirm is told to
+   * terminate them before it runs user code (whatever happened to the runs accepted in between).
+   */
+  toTerminate?: RunRef[];
 }
 
 export interface CoordinatorConfig {
@@ -148,8 +159,7 @@ export interface ConfirmInput {
 }
 
 export type ConfirmAnswer =
-  | { status: "holder"; replaces?: { generation: number; instanceId: string } }
-  | { status: "superseded"; activeGeneration?: number };
+  { status: "holder"; terminate?: RunRef[] } | { status: "superseded"; activeGeneration?: number };
 
 export interface CompleteInput {
   generation: number;

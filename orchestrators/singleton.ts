@@ -62,9 +62,10 @@ export function wrapSingleton(handler: OrchestrationHandler): OrchestrationHandl
         context.warn(`Run ${generation} of job '${job}' was superseded; no user code runs.`);
       return { superseded: true, job, generation };
     }
-    if (answer.replaces) {
+    // Replaced runs that may still be executing are terminated before any user code runs.
+    for (const replaced of answer.terminate ?? []) {
       yield context.df.callActivityWithRetry(TERMINATE_RUN_ACTIVITY, handoverRetry, {
-        instanceId: answer.replaces.instanceId,
+        instanceId: replaced.instanceId,
         reason: `replaced by generation ${generation} of job '${job}'`,
       });
     }

@@ -105,6 +105,24 @@ test("holder: user code runs with its own input", async () => {
   expect(userCodeRuns).toBe(1);
 });
 
+test("runs to terminate are terminated by the hand-over activity before user code", async () => {
+  const state = await run([
+    ...confirmed().slice(0, -1),
+    history.entityResponse(
+      "req-confirm",
+      { status: "holder", terminate: [{ generation: 6, instanceId: "nightly:6" }] },
+      false,
+    ),
+  ]);
+  expect(state.actions.flat().slice(1)).toEqual([
+    expect.objectContaining({
+      functionName: "singletonTerminateRun",
+      input: { instanceId: "nightly:6", reason: "replaced by generation 7 of job 'nightly'" },
+    }),
+  ]);
+  expect(userCodeRuns).toBe(0);
+});
+
 test("success reports complete(completed) with a summary, then returns the result", async () => {
   const events = [
     ...confirmed(),

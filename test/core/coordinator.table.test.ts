@@ -165,8 +165,44 @@ describe("confirm in every phase", () => {
       config,
     );
     const c = confirm(replaced.state, { generation: 2, instanceId: "job:2" }, now + 1);
-    expect(c.answer).toEqual({ status: "holder", replaces: { generation: 1, instanceId: "job:1" } });
+    expect(c.answer).toEqual({ status: "holder", terminate: [{ generation: 1, instanceId: "job:1" }] });
     expect(c.state.active?.replaces).toBeUndefined();
+    expect(c.state.toTerminate).toBeUndefined();
+  });
+
+  test("a replacement whose lease expires hands the termination of the replaced run to the next holder", () => {
+    const { state, now } = inPhase("running");
+    const replaced = tryStart(
+      state,
+      { requestId: "r2", orchestrator: "orch", policy: "replace" },
+      now,
+      config,
+    );
+    const later = now + config.leaseMs + 1;
+    const takeover = tryStart(
+      replaced.state,
+      { requestId: "r3", orchestrator: "orch", policy: "reject" },
+      later,
+      config,
+    );
+    expect(takeover.answer).toEqual({ kind: "started", generation: 3, instanceId: "job:3" });
+    const c = confirm(takeover.state, { generation: 3, instanceId: "job:3" }, later);
+    expect(c.answer).toEqual({ status: "holder", terminate: [{ generation: 1, instanceId: "job:1" }] });
+  });
+
+  test("replacing a replacement before it confirms still terminates the run that was executing", () => {
+    const { state, now } = inPhase("running");
+    const second = tryStart(state, { requestId: "r2", orchestrator: "orch", policy: "replace" }, now, config);
+    const third = tryStart(
+      second.state,
+      { requestId: "r3", orchestrator: "orch", policy: "replace" },
+      now,
+      config,
+    );
+    expect(third.answer).toMatchObject({ kind: "started", generation: 3, replaced: { generation: 2 } });
+    expect(third.state.toTerminate).toEqual([{ generation: 1, instanceId: "job:1" }]);
+    const c = confirm(third.state, { generation: 3, instanceId: "job:3" }, now + 1);
+    expect(c.answer).toEqual({ status: "holder", terminate: [{ generation: 1, instanceId: "job:1" }] });
   });
 });
 

@@ -91,7 +91,7 @@ function scenario(s: fc.Scheduler, world: World) {
       instance.status = "Completed"; // superseded: ends without user code
       return;
     }
-    if (answer.replaces) await client.terminate(answer.replaces.instanceId, "replaced");
+    for (const replaced of answer.terminate ?? []) await client.terminate(replaced.instanceId, "replaced");
     if (instance.status !== "Running") return;
     world.enterUserCode(instance, (envelope.input as { key: number }).key);
     await work();
