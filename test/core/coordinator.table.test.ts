@@ -1,9 +1,15 @@
 /** Every operation in every phase of the coordinator, as a table of exact outcomes. */
 import { initialState } from "../../core/boundedState";
 import { applyOperation, complete, confirm, reconcile, tryStart, forceRelease } from "../../core/coordinator";
-import type { CoordinatorConfig, JobState, Policy } from "../../core/types";
+import type { CoordinatorConfig, JobState, Policy, TryStartInput } from "../../core/types";
 
 const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 1 };
+/** A start request for orchestrator "orch". */
+const ask = (requestId: string, policy: Policy): TryStartInput => ({
+  requestId,
+  orchestrator: "orch",
+  policy,
+});
 const T0 = 1_000_000;
 
 type Phase = "idle" | "starting" | "startingExpired" | "running";
@@ -12,7 +18,7 @@ type Phase = "idle" | "starting" | "startingExpired" | "running";
 function inPhase(phase: Phase): { state: JobState; now: number } {
   let state = initialState("job");
   if (phase === "idle") return { state, now: T0 };
-  state = tryStart(state, { requestId: "r1", orchestrator: "orch", policy: "reject" }, T0, config).state;
+  state = tryStart(state, ask("r1", "reject"), T0, config).state;
   if (phase === "starting") return { state, now: T0 + 10 };
   if (phase === "startingExpired") return { state, now: T0 + config.leaseMs + 1 };
   state = confirm(state, { generation: 1, instanceId: "job:1" }, T0 + 5).state;
@@ -70,13 +76,8 @@ describe("tryStart in every phase with every policy", () => {
 
   test("a retried request id gets the recorded decision and changes nothing", () => {
     const { state, now } = inPhase("running");
-    const first = tryStart(state, { requestId: "r2", orchestrator: "orch", policy: "reject" }, now, config);
-    const again = tryStart(
-      first.state,
-      { requestId: "r2", orchestrator: "orch", policy: "replace" },
-      now,
-      config,
-    );
+    const first = tryStart(state, ask("r2", "reject"), now, config);
+    const again = tryStart(first.state, ask("r2", "replace"), now, config);
     expect(again.answer).toEqual({
       kind: "rejected",
       holder: { generation: 1, instanceId: "job:1", phase: "running", orchestrator: "orch" },
@@ -87,21 +88,11 @@ describe("tryStart in every phase with every policy", () => {
 
   test("a full queue rejects with reason queueFull", () => {
     const { state, now } = inPhase("running");
-    const queued = tryStart(state, { requestId: "q1", orchestrator: "orch", policy: "queue" }, now, config);
-    const full = tryStart(
-      queued.state,
-      { requestId: "q2", orchestrator: "orch", policy: "queue" },
-      now,
-      config,
-    );
+    const queued = tryStart(state, ask("q1", "queue"), now, config);
+    const full = tryStart(queued.state, ask("q2", "queue"), now, config);
     expect(full.answer).toMatchObject({ kind: "rejected", reason: "queueFull", holder: { generation: 1 } });
     expect(full.state.queue.map((q) => q.requestId)).toEqual(["q1"]);
-    const retried = tryStart(
-      full.state,
-      { requestId: "q2", orchestrator: "orch", policy: "queue" },
-      now,
-      config,
-    );
+    const retried = tryStart(full.state, ask("q2", "queue"), now, config);
     expect(retried.answer).toMatchObject({ kind: "rejected", reason: "queueFull" });
   });
 
@@ -145,12 +136,7 @@ describe("confirm in every phase", () => {
 
   test("a late confirm after a takeover is superseded and names the new holder", () => {
     const { state, now } = inPhase("startingExpired");
-    const takeover = tryStart(
-      state,
-      { requestId: "r2", orchestrator: "orch", policy: "reject" },
-      now,
-      config,
-    );
+    const takeover = tryStart(state, ask("r2", "reject"), now, config);
     const late = confirm(takeover.state, { generation: 1, instanceId: "job:1" }, now + 1);
     expect(late.answer).toEqual({ status: "superseded", activeGeneration: 2 });
     expect(late.state.active).toEqual(takeover.state.active);
@@ -158,12 +144,7 @@ describe("confirm in every phase", () => {
 
   test("the new holder after a replace is told which run to terminate", () => {
     const { state, now } = inPhase("running");
-    const replaced = tryStart(
-      state,
-      { requestId: "r2", orchestrator: "orch", policy: "replace" },
-      now,
-      config,
-    );
+    const replaced = tryStart(state, ask("r2", "replace"), now, config);
     const c = confirm(replaced.state, { generation: 2, instanceId: "job:2" }, now + 1);
     expect(c.answer).toEqual({ status: "holder", terminate: [{ generation: 1, instanceId: "job:1" }] });
     expect(c.state.active?.replaces).toBeUndefined();
@@ -172,19 +153,9 @@ describe("confirm in every phase", () => {
 
   test("a replacement whose lease expires hands the termination of the replaced run to the next holder", () => {
     const { state, now } = inPhase("running");
-    const replaced = tryStart(
-      state,
-      { requestId: "r2", orchestrator: "orch", policy: "replace" },
-      now,
-      config,
-    );
+    const replaced = tryStart(state, ask("r2", "replace"), now, config);
     const later = now + config.leaseMs + 1;
-    const takeover = tryStart(
-      replaced.state,
-      { requestId: "r3", orchestrator: "orch", policy: "reject" },
-      later,
-      config,
-    );
+    const takeover = tryStart(replaced.state, ask("r3", "reject"), later, config);
     expect(takeover.answer).toEqual({ kind: "started", generation: 3, instanceId: "job:3" });
     const c = confirm(takeover.state, { generation: 3, instanceId: "job:3" }, later);
     expect(c.answer).toEqual({ status: "holder", terminate: [{ generation: 1, instanceId: "job:1" }] });
@@ -192,13 +163,8 @@ describe("confirm in every phase", () => {
 
   test("replacing a replacement before it confirms still terminates the run that was executing", () => {
     const { state, now } = inPhase("running");
-    const second = tryStart(state, { requestId: "r2", orchestrator: "orch", policy: "replace" }, now, config);
-    const third = tryStart(
-      second.state,
-      { requestId: "r3", orchestrator: "orch", policy: "replace" },
-      now,
-      config,
-    );
+    const second = tryStart(state, ask("r2", "replace"), now, config);
+    const third = tryStart(second.state, ask("r3", "replace"), now, config);
     expect(third.answer).toMatchObject({ kind: "started", generation: 3, replaced: { generation: 2 } });
     expect(third.state.toTerminate).toEqual([{ generation: 1, instanceId: "job:1" }]);
     const c = confirm(third.state, { generation: 3, instanceId: "job:3" }, now + 1);
@@ -284,12 +250,7 @@ describe("complete, reconcile and release in every phase", () => {
 
   test("reconcile with a retry re-decides the same request id", () => {
     const { state, now } = inPhase("running");
-    const rejected = tryStart(
-      state,
-      { requestId: "r2", orchestrator: "orch", policy: "reject" },
-      now,
-      config,
-    );
+    const rejected = tryStart(state, ask("r2", "reject"), now, config);
     const r = reconcile(
       rejected.state,
       {
@@ -328,7 +289,7 @@ test("request records are compact and round-trip", () => {
     config,
   );
   expect(seeded.state.requests).toEqual([["a", "s", 1, "s"]]);
-  const rejected = tryStart(state, { requestId: "r9", orchestrator: "orch", policy: "reject" }, now, config);
+  const rejected = tryStart(state, ask("r9", "reject"), now, config);
   expect(rejected.state.requests.at(-1)).toEqual(["r9", "r", 1]);
   expect(JSON.stringify(rejected.state.requests.at(-1))).toBe('["r9","r",1]');
 });
