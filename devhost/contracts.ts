@@ -55,6 +55,17 @@ export interface DurableEngine {
   stop(): Promise<void>;
 }
 
+/**
+ * A slow backend: every Durable message (entity operation, orchestration event, activity work item) is
+ * delivered after a delay drawn uniformly in [minMs, maxMs] (whole ms, 0 <= minMs <= maxMs <= 600000) from a
+ * PRNG seeded with `seed` (default 1). See `devhost/durable/latency.ts`.
+ */
+export interface LatencyOptions {
+  minMs: number;
+  maxMs: number;
+  seed?: number;
+}
+
 /** Options the runtime passes to `createDurableEngine` (exported by `devhost/durable/engine.ts`). */
 export interface DurableEngineOptions {
   invoker: FunctionInvoker;
