@@ -48,7 +48,10 @@ export interface DurableEngine {
   handleManagement(req: ManagementRequest): Promise<ManagementResponse>;
   /** The durableClient binding value the real host passes to a function (taskHubName, URLs, rpcBaseUrl...). */
   clientInput(origin: string): Record<string, unknown>;
-  /** True when no work item is queued or running (durable timers waiting for their time do not count). */
+  /**
+   * True when no work item is queued or running (durable timers waiting for their time do not count; with
+   * `latency`, messages waiting for their delivery do).
+   */
   isIdle(): boolean;
   /** Resolves the next time the engine becomes idle (immediately when it is idle). */
   whenIdle(): Promise<void>;
@@ -77,4 +80,6 @@ export interface DurableEngineOptions {
   /** Route prefix of the management API as mounted by the runtime, default "/runtime/webhooks/durabletask". */
   webhookPath?: string;
   log?: (level: "information" | "warning" | "error", message: string) => void;
+  /** Delay every Durable message like a polling Azure Storage backend; default: none (delivered at once). */
+  latency?: LatencyOptions;
 }

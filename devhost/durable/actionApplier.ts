@@ -132,7 +132,7 @@ function sendEntityMessage(work: EpisodeWork, action: OrchestratorAction): void 
       id,
     ),
   );
-  work.effects.push(() => work.dispatch.sendEntityOperation(entityId, op));
+  work.effects.push(() => work.dispatch.sendEntityOperation(work.instanceId, entityId, op));
 }
 
 /** The operation queued on the entity; a call (not a signal) names the execution waiting for its answer. */

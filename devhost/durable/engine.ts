@@ -1,6 +1,7 @@
 /**
  * The devhost's Durable engine: orchestrations, activities, entities and the management API over a store.
- * Work is dispatched as soon as it arrives (microtasks), never on a polling tick.
+ * Work is dispatched as soon as it arrives (microtasks), never on a polling tick; with `latency`, messages
+ * arrive late (see ./latency).
  */
 import type {
   DurableEngine,
@@ -10,6 +11,7 @@ import type {
 } from "../contracts";
 import { ActivityRunner } from "./activityRunner";
 import { EntityRunner } from "./entityRunner";
+import { messageDelivery } from "./latency";
 import { buildClientInput, ManagementApi } from "./managementApi";
 import { MemoryStore } from "./memoryStore";
 import { OrchestrationRunner, type Log } from "./orchestrationRunner";
@@ -34,6 +36,9 @@ export function createDurableEngine(
   const log: Log = options.log ?? (() => undefined);
   const webhookPath = (options.webhookPath ?? DEFAULT_WEBHOOK_PATH).replace(/\/+$/, "");
   const activities = new ActivityRunner(options.invoker, work);
+  const messages = messageDelivery(options.latency, options.clock, work, (err) =>
+    log("error", `Durable engine error delivering a message: ${String(err)}`),
+  );
 
   // The two runners reference each other; the entity runner reaches the orchestrations late-bound.
   const late: { orchestrations?: OrchestrationRunner } = {};
@@ -43,7 +48,9 @@ export function createDurableEngine(
     clock: options.clock,
     work,
     log,
-    respond: (instanceId, executionId, event) => late.orchestrations?.deliver(instanceId, executionId, event),
+    messages,
+    respond: (from, instanceId, executionId, event) =>
+      late.orchestrations?.sendEvent(from, instanceId, executionId, event),
   });
   const orchestrations = new OrchestrationRunner({
     store,
@@ -53,7 +60,8 @@ export function createDurableEngine(
     activities,
     log,
     schemaVersion: internals.schemaVersion ?? 3,
-    sendEntityOperation: (entityId, op) => entities.enqueue(entityId, op),
+    messages,
+    sendEntityOperation: (from, entityId, op) => entities.send(from, entityId, op),
   });
   const api = new ManagementApi({
     store,
@@ -76,6 +84,8 @@ export function createDurableEngine(
     isIdle: () => work.isIdle(),
     whenIdle: () => work.whenIdle(),
     async stop(): Promise<void> {
+      // Messages still on their way (latency on) are dropped rather than awaited; running work finishes.
+      messages.stop();
       orchestrations.stop();
       await work.whenIdle();
     },

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock";
 import type { FunctionInvoker } from "../contracts";
 import { EventType, historyEvent, type HistoryEvent } from "./history";
+import type { MessageDelivery } from "./latency";
 import type { Log } from "./orchestrationRunner";
 import type { DurableStore, EntityOperation, EntityRecord } from "./store";
 import type { WorkTracker } from "./workTracker";
@@ -17,8 +18,10 @@ export interface EntityRunnerDeps {
   clock: Clock;
   work: WorkTracker;
   log: Log;
-  /** Hands a call's answer to the orchestration that is waiting for it. */
-  respond(instanceId: string, executionId: string | undefined, event: HistoryEvent): void;
+  /** Carries every operation sent to an entity (immediately, or late with latency on). */
+  messages: MessageDelivery;
+  /** Sends a call's answer from entity `from` to the orchestration that is waiting for it. */
+  respond(from: string, instanceId: string, executionId: string | undefined, event: HistoryEvent): void;
 }
 
 interface EntityReply {
@@ -45,6 +48,17 @@ export class EntityRunner {
 
   constructor(private readonly deps: EntityRunnerDeps) {}
 
+  /**
+   * Sends an operation to the entity: `from` (an orchestration or entity id) keeps its operations to the
+   * entity in order; without it (a client signal) the message is unordered, as the extension's MessageSorter
+   * does not sort messages from clients.
+   */
+  send(from: string | undefined, entityId: string, op: EntityOperation): void {
+    const route = from === undefined ? undefined : { from, to: entityId };
+    this.deps.messages.send(route, () => this.enqueue(entityId, op));
+  }
+
+  /** Queues a delivered operation and schedules a batch. */
   enqueue(entityId: string, op: EntityOperation): void {
     const { store } = this.deps;
     let record = store.getEntity(entityId);
@@ -148,14 +162,14 @@ export class EntityRunner {
         Name: op.requestId,
         Input: JSON.stringify(message),
       });
-      this.deps.respond(op.parentInstanceId, op.parentExecutionId, event);
+      this.deps.respond(record.entityId, op.parentInstanceId, op.parentExecutionId, event);
     });
 
     for (const signal of reply?.signals ?? []) {
       const name = signal.target?.name;
       const key = signal.target?.key;
       if (!name || key === undefined || !signal.name) continue;
-      this.enqueue(entitySchedulerId(name, key), {
+      this.send(record.entityId, entitySchedulerId(name, key), {
         requestId: randomUUID(),
         operation: signal.name,
         input: signal.input === "" ? undefined : signal.input,

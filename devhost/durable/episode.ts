@@ -13,7 +13,8 @@ export interface TaskDispatch {
   startChild(parent: ParentLink, childId: string, name: string, input: unknown): void;
   armTimer(instanceId: string, executionId: string, timerId: number, fireAt: number): void;
   cancelTimer(instanceId: string, timerId: number): void;
-  sendEntityOperation(entityId: string, op: EntityOperation): void;
+  /** Sends an entity operation from the orchestration instance `from`. */
+  sendEntityOperation(from: string, entityId: string, op: EntityOperation): void;
 }
 
 /**

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ManagementRequest, ManagementResponse } from "../contracts";
 import { entitySchedulerId, type EntityRunner } from "./entityRunner";
 import { EventType, historyEvent, historyForStatus, isoTime } from "./history";
-import type { OrchestrationRunner } from "./orchestrationRunner";
+import type { ControlKind, OrchestrationRunner } from "./orchestrationRunner";
 import {
   TERMINAL_STATUSES,
   type DurableStore,
@@ -287,22 +287,12 @@ export class ManagementApi {
       Name: eventName,
       Input: body.value === undefined ? undefined : JSON.stringify(body.value),
     });
-    this.deps.orchestrations.deliver(instanceId, undefined, event, true);
+    this.deps.orchestrations.sendEvent(undefined, instanceId, undefined, event, true);
     return { status: 202 };
   }
 
-  private control(
-    kind: "terminate" | "suspend" | "resume",
-    instanceId: string,
-    reason: string,
-  ): ManagementResponse {
-    const o = this.deps.orchestrations;
-    const result =
-      kind === "terminate"
-        ? o.terminate(instanceId, reason)
-        : kind === "suspend"
-          ? o.suspend(instanceId, reason)
-          : o.resume(instanceId, reason);
+  private control(kind: ControlKind, instanceId: string, reason: string): ManagementResponse {
+    const result = this.deps.orchestrations.control(kind, instanceId, reason);
     if (result === "notFound") return message(404, `No instance with ID '${instanceId}' found.`);
     if (result === "notRunning") return message(410, `The instance '${instanceId}' is not running.`);
     return { status: 202 };
@@ -312,7 +302,7 @@ export class ManagementApi {
     const op = req.query.get("op") ?? "";
     const body = parseBody(req.body);
     if (!body.ok) return message(400, "The request body is not valid JSON.");
-    this.deps.entities.enqueue(entitySchedulerId(name, key), {
+    this.deps.entities.send(undefined, entitySchedulerId(name, key), {
       requestId: randomUUID(),
       operation: op,
       input: body.value === undefined ? undefined : JSON.stringify(body.value),

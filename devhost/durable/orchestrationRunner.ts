@@ -21,6 +21,7 @@ import { DurableTimers } from "./durableTimers";
 import { EpisodeWork, takeBatch, type TaskDispatch } from "./episode";
 import { EventType, failedEvent, historyEvent, toJsonText, type HistoryEvent } from "./history";
 import { newInstanceRecord, renewForContinueAsNew } from "./instanceRecords";
+import type { MessageDelivery } from "./latency";
 import {
   missingOrchestrator,
   orchestrationTrigger,
@@ -50,14 +51,20 @@ export interface OrchestrationRunnerDeps {
   log: Log;
   /** Highest OOProc replay schema offered to the SDK (ReplaySchema: V1=0 .. V4=3). */
   schemaVersion: number;
-  sendEntityOperation(entityId: string, op: EntityOperation): void;
+  /** Carries every message the runner sends (immediately, or late with latency on). */
+  messages: MessageDelivery;
+  /** Sends an entity operation from the orchestration instance `from`. */
+  sendEntityOperation(from: string, entityId: string, op: EntityOperation): void;
 }
 
 export type ControlResult = "ok" | "notFound" | "notRunning";
+export type ControlKind = "terminate" | "suspend" | "resume";
 
 export class OrchestrationRunner {
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
+  /** Instances whose ExecutionStarted message is on its way: execution id awaited. They run no episode yet. */
+  private readonly awaitingStart = new Map<string, string>();
   private readonly timers: DurableTimers;
   private readonly dispatch: TaskDispatch;
 
@@ -75,7 +82,7 @@ export class OrchestrationRunner {
       armTimer: (instanceId, executionId, timerId, fireAt) =>
         this.timers.arm(instanceId, executionId, timerId, fireAt),
       cancelTimer: (instanceId, timerId) => this.timers.cancel(instanceId, timerId),
-      sendEntityOperation: (entityId, op) => this.deps.sendEntityOperation(entityId, op),
+      sendEntityOperation: (from, entityId, op) => this.deps.sendEntityOperation(from, entityId, op),
     };
   }
 
@@ -83,7 +90,10 @@ export class OrchestrationRunner {
     return this.deps.invoker.hasFunction(name, "orchestrationTrigger");
   }
 
-  /** Creates (or replaces) an instance and queues its first episode. */
+  /**
+   * Creates (or replaces) an instance, Pending, and sends it its ExecutionStarted message (from the parent
+   * for a sub-orchestration, else from a client); the first episode runs once that message is delivered.
+   */
   create(name: string, instanceId: string, input: unknown, parent?: ParentLink): InstanceRecord {
     const { store, clock } = this.deps;
     const now = clock.now();
@@ -91,11 +101,54 @@ export class OrchestrationRunner {
     if (existing) this.cancelTimers(existing);
     const record = newInstanceRecord(name, instanceId, input, parent, now);
     store.putInstance(record);
-    this.schedule(instanceId);
+    const executionId = record.executionId;
+    this.awaitingStart.set(instanceId, executionId);
+    const route = parent ? { from: parent.instanceId, to: instanceId } : undefined;
+    this.deps.messages.send(route, () => {
+      // A start superseded by a newer one (the instance was replaced meanwhile) leaves the gate to it.
+      if (this.awaitingStart.get(instanceId) === executionId) this.awaitingStart.delete(instanceId);
+      this.schedule(instanceId);
+    });
     return record;
   }
 
-  /** Queues a new event for the instance (dropped when the instance or that execution is gone). */
+  /**
+   * Sends an event to the instance: `from` (an instance or entity id) keeps its messages to the instance
+   * in order; without it (a client) the message is unordered. Delivered by `deliver`.
+   */
+  sendEvent(
+    from: string | undefined,
+    instanceId: string,
+    executionId: string | undefined,
+    event: HistoryEvent,
+    external = false,
+  ): void {
+    const route = from === undefined ? undefined : { from, to: instanceId };
+    this.deps.messages.send(route, () => {
+      this.deliver(instanceId, executionId, event, external);
+    });
+  }
+
+  /**
+   * A client's terminate / suspend / resume: answered from the instance's status now (the management API's
+   * 404 / 410), carried out when its message is delivered (a no-op if the instance has ended by then).
+   */
+  control(kind: ControlKind, instanceId: string, reason: string): ControlResult {
+    const record = this.deps.store.getInstance(instanceId);
+    if (!record) return "notFound";
+    if (TERMINAL_STATUSES.has(record.runtimeStatus)) return "notRunning";
+    this.deps.messages.send(undefined, () => {
+      if (kind === "terminate") this.terminate(instanceId, reason);
+      else if (kind === "suspend") this.suspend(instanceId, reason);
+      else this.resume(instanceId, reason);
+    });
+    return "ok";
+  }
+
+  /**
+   * Queues a new event for the instance now (dropped when the instance or that execution is gone): where
+   * messages sent with `sendEvent` arrive, and durable timers fire (on time, never delayed).
+   */
   deliver(
     instanceId: string,
     executionId: string | undefined,
@@ -172,7 +225,8 @@ export class OrchestrationRunner {
   }
 
   private schedule(instanceId: string): void {
-    if (this.queued.has(instanceId) || this.running.has(instanceId)) return;
+    if (this.queued.has(instanceId) || this.running.has(instanceId) || this.awaitingStart.has(instanceId))
+      return;
     this.queued.add(instanceId);
     this.deps.work.begin();
     queueMicrotask(() => {
@@ -281,15 +335,18 @@ export class OrchestrationRunner {
     name: string,
     input: unknown,
   ): void {
-    this.deps.activities.run(name, input, (outcome: ActivityOutcome) => {
-      const now = this.deps.clock.now();
-      const event = outcome.ok
-        ? historyEvent(EventType.TaskCompleted, now, {
-            TaskScheduledId: taskId,
-            Result: JSON.stringify(outcome.result ?? null),
-          })
-        : failedEvent(EventType.TaskFailed, taskId, outcome.failure, now);
-      this.deliver(instanceId, executionId, event);
+    // The work item and its result are messages of their own: no order among an instance's activities.
+    this.deps.messages.send(undefined, () => {
+      this.deps.activities.run(name, input, (outcome: ActivityOutcome) => {
+        const now = this.deps.clock.now();
+        const event = outcome.ok
+          ? historyEvent(EventType.TaskCompleted, now, {
+              TaskScheduledId: taskId,
+              Result: JSON.stringify(outcome.result ?? null),
+            })
+          : failedEvent(EventType.TaskFailed, taskId, outcome.failure, now);
+        this.sendEvent(undefined, instanceId, executionId, event);
+      });
     });
   }
 
@@ -309,7 +366,7 @@ export class OrchestrationRunner {
         { Reason: reason, Details: "" },
         now,
       );
-      this.deliver(parent.instanceId, parent.executionId, event);
+      this.sendEvent(childId, parent.instanceId, parent.executionId, event);
       return;
     }
     this.create(name, childId, input, parent);
@@ -349,7 +406,7 @@ export class OrchestrationRunner {
         TaskScheduledId: record.parent.taskScheduledId,
         Result: JSON.stringify(output ?? null),
       });
-      this.deliver(record.parent.instanceId, record.parent.executionId, event);
+      this.sendEvent(record.instanceId, record.parent.instanceId, record.parent.executionId, event);
     }
   }
 
@@ -396,6 +453,6 @@ export class OrchestrationRunner {
       failure,
       this.deps.clock.now(),
     );
-    this.deliver(record.parent.instanceId, record.parent.executionId, event);
+    this.sendEvent(record.instanceId, record.parent.instanceId, record.parent.executionId, event);
   }
 }

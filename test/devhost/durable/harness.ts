@@ -9,6 +9,7 @@ import type {
   DurableEngine,
   DurableTriggerType,
   FunctionInvoker,
+  LatencyOptions,
   ManagementResponse,
 } from "../../../devhost/contracts";
 import { createDurableEngine } from "../../../devhost/durable/engine";
@@ -73,12 +74,21 @@ export interface Harness {
   start(name: string, input?: unknown, instanceId?: string): Promise<string>;
   status(instanceId: string, query?: string): Promise<Record<string, unknown>>;
   settle(): Promise<void>;
+  /**
+   * Settles without waiting for message latency: whenever the engine is busy, lets running work settle for
+   * a macrotask, then jumps the clock to the next due timer (a delayed message, or a durable timer).
+   */
+  drain(): Promise<void>;
   dispose(): Promise<void>;
 }
 
 export function createHarness(
   invoker: TestInvoker,
-  opts: { schemaVersion?: number; overridable?: "AnyState" | "NonRunningStates" } = {},
+  opts: {
+    schemaVersion?: number;
+    overridable?: "AnyState" | "NonRunningStates";
+    latency?: LatencyOptions;
+  } = {},
 ): Harness {
   const clock = new Clock();
   const logs: string[] = [];
@@ -89,6 +99,7 @@ export function createHarness(
       hubName: "TestHubName",
       overridableExistingInstanceStates: opts.overridable,
       log: (level, message) => logs.push(`${level}: ${message}`),
+      latency: opts.latency,
     },
     { schemaVersion: opts.schemaVersion },
   );
@@ -126,6 +137,14 @@ export function createHarness(
       return res.body as Record<string, unknown>;
     },
     settle: () => engine.whenIdle(),
+    async drain() {
+      for (;;) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (engine.isIdle()) return;
+        const due = clock.nextDue();
+        if (due !== undefined) clock.advance(Math.max(0, due - clock.now()));
+      }
+    },
     async dispose() {
       await engine.stop();
       clock.dispose();
