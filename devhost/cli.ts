@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /**
- * `node dist/devhost/cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--verbose] [--quiet]`
+ * `node dist/devhost/cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX]
+ * [--latency-seed N] [--verbose] [--quiet]`
  * A local stand-in for `func start`: serves the app's functions and the Durable management API.
+ * `--latency` makes it a slow backend: every Durable message arrives MIN..MAX ms late (see durable/latency.ts).
  */
+import type { LatencyOptions } from "./contracts";
+import { DEFAULT_LATENCY_SEED, latencyProblem } from "./durable/latency";
 import { formatFunctionList } from "./functionList";
 import { parseHostKeys, type HostKeys } from "./http/auth";
 import { defaultAppDir, startHost } from "./host";
@@ -15,12 +19,38 @@ export interface CliOptions {
   verbose: boolean;
   /** Leave out the per-invocation "Executing/Executed" lines. */
   quiet: boolean;
+  /** Delay every Durable message (`--latency`, `--latency-seed`); the seed is always set. */
+  latency?: Required<LatencyOptions>;
 }
 
-const USAGE = "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--verbose] [--quiet]";
+const USAGE =
+  "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--verbose] [--quiet]";
+
+/** `--latency MIN-MAX` or `--latency N` (N-N), whole milliseconds. */
+export function parseLatency(text: string): { minMs: number; maxMs: number } {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const latency = match ? { minMs: Number(match[1]), maxMs: Number(match[2] ?? match[1]) } : undefined;
+  const problem = latency ? latencyProblem(latency) : "expected MIN-MAX or N, in whole milliseconds";
+  if (!latency || problem) throw new Error(`Invalid --latency "${text}": ${problem}\n${USAGE}`);
+  return latency;
+}
+
+export function parseLatencySeed(text: string): number {
+  const seed = /^\d+$/.test(text) ? Number(text) : NaN;
+  const problem = latencyProblem({ minMs: 0, maxMs: 0, seed });
+  if (problem) throw new Error(`Invalid --latency-seed "${text}": ${problem}\n${USAGE}`);
+  return seed;
+}
+
+/** The line the CLI prints when latency is on. */
+export function describeLatency(latency: Required<LatencyOptions>): string {
+  return `Durable message latency: ${latency.minMs}-${latency.maxMs} ms (seed ${latency.seed})`;
+}
 
 export function parseCliArgs(argv: string[]): CliOptions {
   const options: CliOptions = { appDir: defaultAppDir(), port: 7071, verbose: false, quiet: false };
+  let latency: { minMs: number; maxMs: number } | undefined;
+  let seed: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -44,6 +74,12 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case "--keys":
         options.keys = parseHostKeys(value());
         break;
+      case "--latency":
+        latency = parseLatency(value());
+        break;
+      case "--latency-seed":
+        seed = parseLatencySeed(value());
+        break;
       case "--verbose":
         options.verbose = true;
         break;
@@ -59,6 +95,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
         throw new Error(`Unknown argument "${arg}"\n${USAGE}`);
     }
   }
+  if (seed !== undefined && !latency) throw new Error(`--latency-seed needs --latency\n${USAGE}`);
+  if (latency) options.latency = { ...latency, seed: seed ?? DEFAULT_LATENCY_SEED };
   return options;
 }
 
@@ -77,12 +115,14 @@ async function main(): Promise<void> {
     keys: options.keys,
     log,
     traceInvocations: !options.quiet,
+    latency: options.latency,
   });
   process.stdout.write(
     "\n" +
       formatFunctionList(host.functions, `http://localhost:${host.port}`, host.config.routePrefix) +
       "\n",
   );
+  if (options.latency) console.log(describeLatency(options.latency));
   console.log("Host started");
 
   let stopping = false;

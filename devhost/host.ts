@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { ActivityTracker } from "./activity";
 import { loadApp, type HostConfig } from "./appLoader";
 import { Clock } from "./clock";
-import type { DurableEngine, DurableEngineOptions } from "./contracts";
+import type { DurableEngine, DurableEngineOptions, LatencyOptions } from "./contracts";
 import { createDurableEngine } from "./durable/engine";
 import { describeFunctions, type FunctionInfo } from "./functionList";
 import { deactivateRegistry, type LogLevel } from "./functionsCore";
@@ -36,6 +36,11 @@ export interface StartHostOptions {
   traceInvocations?: boolean;
   /** Builds the Durable engine; default: `createDurableEngine` from ./durable/engine. */
   createEngine?: EngineFactory;
+  /**
+   * A slow backend: every Durable message arrives after a seeded random delay in [minMs, maxMs] on the host
+   * clock (`waitForIdle` waits for it, `advanceTime` brings it forward); default: no delay.
+   */
+  latency?: LatencyOptions;
 }
 
 export interface DevHost {
@@ -128,6 +133,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     overridableExistingInstanceStates: config.overridableExistingInstanceStates,
     webhookPath: WEBHOOK_PATH,
     log: engineLog,
+    latency: options.latency,
   });
   cleanups.push(() => durableEngine.stop());
 

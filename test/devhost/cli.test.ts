@@ -63,6 +63,40 @@ test("parses arguments", () => {
   expect(() => parseCliArgs(["--bogus"])).toThrow(/Unknown argument/);
 });
 
+test("parses --latency MIN-MAX / N and --latency-seed N", () => {
+  expect(parseCliArgs(["--latency", "0-2000"]).latency).toEqual({ minMs: 0, maxMs: 2000, seed: 1 });
+  expect(parseCliArgs(["--latency", "250"]).latency).toEqual({ minMs: 250, maxMs: 250, seed: 1 });
+  expect(parseCliArgs(["--latency-seed", "42", "--latency", "10-20"]).latency).toEqual({
+    minMs: 10,
+    maxMs: 20,
+    seed: 42,
+  });
+  expect(parseCliArgs(["--latency", "0-600000", "--latency-seed", "4294967295"]).latency).toEqual({
+    minMs: 0,
+    maxMs: 600000,
+    seed: 4294967295,
+  });
+  expect(parseCliArgs(["--port", "0"]).latency).toBeUndefined();
+});
+
+test("rejects bad --latency / --latency-seed values, naming the flag and the usage", () => {
+  const usage = /\nusage: cli\.js .*\[--latency MIN-MAX\] \[--latency-seed N\]/;
+  for (const bad of ["abc", "1.5", "-3", "10-", "-", "", "2-1", "0-600001", "600001", "0x10"]) {
+    const parse = () => parseCliArgs(["--latency", bad]);
+    expect(parse).toThrow(`Invalid --latency "${bad}"`);
+    expect(parse).toThrow(usage);
+  }
+  expect(() => parseCliArgs(["--latency", "2-1"])).toThrow("0 <= min <= max <= 600000");
+  expect(() => parseCliArgs(["--latency", "a-b"])).toThrow("expected MIN-MAX or N, in whole milliseconds");
+  for (const bad of ["x", "-1", "1.5", "4294967296"]) {
+    const parse = () => parseCliArgs(["--latency", "0-10", "--latency-seed", bad]);
+    expect(parse).toThrow(`Invalid --latency-seed "${bad}"`);
+    expect(parse).toThrow(usage);
+  }
+  expect(() => parseCliArgs(["--latency-seed", "3"])).toThrow(/--latency-seed needs --latency\nusage:/);
+  expect(() => parseCliArgs(["--latency"])).toThrow(/--latency needs a value\nusage:/);
+});
+
 test("the CLI prints the functions, serves them and exits 0 on SIGTERM", async () => {
   const child = spawnCli(["--app", appDir, "--port", "0"], { WEBSITE_HOSTNAME: "" });
   let stdout = "";
@@ -125,4 +159,29 @@ test("a port in use gets func start's advice and exit code 1", async () => {
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
   }
+});
+
+test("with --latency the CLI says so before Host started; a bad value exits 1 naming the flag", async () => {
+  const bad = spawnCli(["--app", appDir, "--latency", "9-1"]);
+  let badErr = "";
+  bad.stderr.on("data", (d: Buffer) => (badErr += d.toString()));
+  expect(await new Promise<number | null>((resolve) => bad.on("exit", resolve))).toBe(1);
+  expect(badErr).toContain('Invalid --latency "9-1": delays must satisfy 0 <= min <= max <= 600000');
+  expect(badErr).toContain("usage: cli.js");
+
+  const child = spawnCli(["--app", appDir, "--port", "0", "--latency", "0-5", "--latency-seed", "3"], {
+    WEBSITE_HOSTNAME: "",
+  });
+  let stdout = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes("Host started")) resolve();
+    });
+    child.on("exit", () => reject(new Error(`CLI exited early:\n${stdout}`)));
+  });
+  expect(stdout).toContain("\nDurable message latency: 0-5 ms (seed 3)\nHost started");
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
 });
