@@ -3,6 +3,7 @@
  * end-to-end tests small HTTP helpers. Everything goes over real loopback HTTP.
  */
 import * as path from "node:path";
+import type { LatencyOptions } from "../../devhost/contracts";
 import { startHost, type DevHost } from "../../devhost/host";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -17,13 +18,16 @@ export interface Reply {
 export class AppClient {
   constructor(readonly host: DevHost) {}
 
-  static async start(options: { appDir?: string; env?: Record<string, string> } = {}): Promise<AppClient> {
+  static async start(
+    options: { appDir?: string; env?: Record<string, string>; latency?: LatencyOptions } = {},
+  ): Promise<AppClient> {
     for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
     const host = await startHost({
       appDir: options.appDir ?? REPO_ROOT,
       port: 0,
       virtualTime: true,
       log: false,
+      latency: options.latency,
     });
     return new AppClient(host);
   }
