@@ -4,11 +4,13 @@
  * back-off up to `maxQueuePollingInterval`).
  *
  * - Delays are drawn uniformly in [minMs, maxMs] (whole ms) from a seeded PRNG, in send order: a run with
- *   the same seed and the same sends gets the same delays.
+ *   the same seed and the same sequence of sends gets the same delays (concurrent real I/O in activities or
+ *   HTTP starters can change that sequence from run to run).
  * - Messages from one sender to one receiver stay in order (Durable's per-sender FIFO): a message is never
  *   delivered before an earlier one of the same (sender, receiver) pair. Messages sent without a route
- *   (from clients, activity work items) are unordered, like the extension's entity MessageSorter, which
- *   lets messages from clients (no ParentInstanceId) through unsorted.
+ *   (from clients; activity work items and their results) are unordered, like the extension's entity
+ *   MessageSorter, which lets messages from clients (no ParentInstanceId) through unsorted.
+ * - Durable timers are not messages here: they fire on time.
  * - Delays run on the devhost Clock, so `advance` delivers them in virtual time and real time in the CLI.
  * - A message waiting for its delivery counts as work in the WorkTracker, so `whenIdle()` waits for it.
  * - `stop()` drops the messages not yet delivered (and every later send): shutdown never waits on them.
