@@ -36,6 +36,8 @@ export interface StormResult {
   fdLimit?: number;
   /** Opening the connections (before the storm): time, errors. */
   connect: { ms: number; waves: number; errors: number; firstError?: string };
+  /** Listen-queue overflows (system-wide, Linux) while the connections opened and during the storm. */
+  listenOverflows: { connect?: number; storm?: number };
   /** From the first request sent to the last request answered (pending ones resolved). */
   elapsedMs: number;
   /** Time the loop that sends all requests took (they are in flight once it ends). */
@@ -73,6 +75,28 @@ function fileDescriptors(): { limit?: number; open: number } {
   } catch {
     return { open: 0 };
   }
+}
+
+/**
+ * The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows,
+ * Linux; for the whole network namespace, so other processes' overflows count too), or undefined.
+ */
+export function listenOverflows(): number | undefined {
+  try {
+    const lines = fs.readFileSync("/proc/net/netstat", "utf8").split("\n");
+    const names = lines.find((l) => l.startsWith("TcpExt:") && /[A-Za-z]/.test(l.slice(7)));
+    const values = lines.find((l) => l.startsWith("TcpExt:") && l !== names && !/[A-Za-z]/.test(l.slice(7)));
+    if (!names || !values) return undefined;
+    const index = names.split(/\s+/).indexOf("ListenOverflows");
+    const value = Number(values.split(/\s+/)[index]);
+    return index > 0 && Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function delta(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : after - before;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -155,6 +179,7 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
 
   // 1. Open the connections, `wave` at a time.
   const connect = { ms: 0, waves: 0, errors: 0, firstError: undefined as string | undefined };
+  const overflowsBefore = listenOverflows();
   const connectStart = performance.now();
   for (let from = 0; from < connections; from += o.wave) {
     connect.waves++;
@@ -171,6 +196,7 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
     );
   }
   connect.ms = performance.now() - connectStart;
+  const overflowsAfterConnect = listenOverflows();
 
   // 2. The storm: every request sent before any answer is awaited.
   const first: Record<string, number> = {};
@@ -256,6 +282,7 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
   const sendMs = performance.now() - stormStart;
   await Promise.all(inFlight);
   const elapsedMs = (lastAnswerAt || performance.now()) - stormStart;
+  const overflowsAfterStorm = listenOverflows();
 
   await Promise.all(clients.map((client) => client.destroy()));
   const sorted = latencies.subarray(0, answered).sort();
@@ -268,6 +295,10 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
       waves: connect.waves,
       errors: connect.errors,
       ...(connect.firstError ? { firstError: connect.firstError } : {}),
+    },
+    listenOverflows: {
+      ...defined("connect", delta(overflowsBefore, overflowsAfterConnect)),
+      ...defined("storm", delta(overflowsAfterConnect, overflowsAfterStorm)),
     },
     elapsedMs,
     sendMs,
@@ -289,6 +320,10 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
   if (fds.limit !== undefined) result.fdLimit = fds.limit;
   if (firstError !== undefined) result.firstError = firstError;
   return result;
+}
+
+function defined<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 function describe(error: unknown): string {

@@ -130,6 +130,8 @@ export async function startStorm(session: DevhostSession, p: StormParams): Promi
         ? `, ${client.connect.errors} FAILED (${client.connect.firstError ?? ""})`
         : ""),
   );
+  const overflows = (client.listenOverflows.connect ?? 0) + (client.listenOverflows.storm ?? 0);
+  if (overflows > 0) notes.push(`listen queue overflowed ${overflows}× (system-wide)`);
   if (client.pipelining > 1) {
     notes.push(`${client.pipelining} requests per connection (open-files limit ${client.fdLimit ?? "?"})`);
   }
