@@ -124,7 +124,8 @@ export interface Comparison {
   memoryNaive: MemoryDelta;
 }
 
-function merge(name: string, a: Row, b: Row): Row {
+/** Two rounds of one row as one: ops, time and drain summed, p50 averaged, p99 the worse. */
+export function merge(name: string, a: Row, b: Row): Row {
   const sum = (f: (r: Row) => number) => f(a) + f(b);
   const outcomes: Record<string, number> = { ...a.outcomes };
   for (const [k, v] of Object.entries(b.outcomes ?? {})) outcomes[k] = (outcomes[k] ?? 0) + v;
@@ -222,6 +223,30 @@ export async function restartFinishedJobs(
   };
   await runPhase(session, "first runs", "startOurs", params, "client thread");
   return runPhase(session, name, "startOurs", params, "client thread");
+}
+
+export const FLOOR_ROW = "floor: HTTP POST /api/bench/noop";
+
+export interface FloorParams {
+  requests: number;
+  concurrency: number;
+}
+
+/**
+ * One round of the floor: `POST /api/bench/noop` (a function that answers 200 `{}`) with the HTTP start
+ * row's load (autocannon, same body and connections). The bench runs two rounds, first and last, and
+ * merges them, so a drift during the run weighs on the floor as on the rows compared with it.
+ */
+export function floorRound(session: DevhostSession, p: FloorParams): Promise<Row> {
+  const params: ScenarioParams = {
+    requests: p.requests,
+    concurrency: p.concurrency,
+    jobs: 1,
+    jobPrefix: "noop-",
+    // Not scaled: the host's HTTP invocation path must be warm even in a BENCH_SCALE=0.2 run.
+    warmup: 2_000,
+  };
+  return runPhase(session, FLOOR_ROW, "httpNoop", params, "client thread");
 }
 
 function zero(): MemorySample {

@@ -13,6 +13,8 @@ export interface Row {
   outcomes?: Record<string, number>;
   /** Time for the host to finish the started orchestrations after the last start returned. */
   drainMs?: number;
+  /** Row-specific notes (storm rows: runs started, connections). */
+  extraNotes?: string[];
 }
 
 export function opsPerSecond(result: PoolResult): number {
@@ -53,6 +55,7 @@ function notes(row: Row): string {
         .join(", "),
     );
   }
+  if (row.extraNotes) parts.push(...row.extraNotes);
   if (row.drainMs !== undefined) parts.push(`drain ${fixed(row.drainMs / 1000, 2)} s`);
   if (row.result.errors > 0) parts.push(`ERRORS ${row.result.errors}: ${row.result.firstError ?? ""}`);
   return parts.join("; ");

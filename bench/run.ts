@@ -1,18 +1,39 @@
 /**
  * `npm run bench`: every benchmark in one run, then a table and the ratios between them (absolute numbers
- * vary from machine to machine; ratios measured in the same run are what to compare).
- * BENCH_SCALE (default 1) multiplies the request counts, e.g. 0.2 for a quick smoke run.
+ * vary from machine to machine; ratios measured in the same run are what to compare), also written to
+ * `bench/results/latest.json`.
+ * BENCH_SCALE (default 1) multiplies the request counts, e.g. 0.2 for a quick smoke run (storms: at least 64).
+ * BENCH_STORMS (default "256,1000,10000") sets the storm sizes (before scaling); BENCH_STORM_WAVE (default
+ * 500) is how many connections a storm opens at a time before it starts.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { settings } from "../core/config";
+import { defaultAppDir } from "../devhost/host";
 import { startDevhostSession } from "./devhostSession";
-import { compareStartPaths, entityDecisions, restartFinishedJobs, type MemoryDelta } from "./hostPhases";
+import {
+  compareStartPaths,
+  entityDecisions,
+  FLOOR_ROW,
+  floorRound,
+  merge,
+  restartFinishedJobs,
+  type MemoryDelta,
+} from "./hostPhases";
 import { runPureDecisions } from "./pureDecisions";
 import { formatBytes, formatRatio, formatTable, microsPerOp, opsPerSecond, type Row } from "./report";
+import { resultsFile, writeResults, type Ratio, type ResultsHeader } from "./results";
+import { startStorm, type StormReport } from "./storms";
 
 const ENTITY_DECISIONS_TARGET_PER_S = 5000;
 const START_RATIO_TARGET = 1.5;
+const STORM_RATIO_TARGET = 3;
+const DEFAULT_STORM_SIZES = [256, 1_000, 10_000];
+/** The storm the contention target is about (its scaled size, with BENCH_SCALE). */
+const STORM_TARGET_SIZE = 1_000;
+/** Under Node's default listen backlog (511): a wave never overflows the host's accept queue. */
+const DEFAULT_STORM_WAVE = 500;
 
 function scale(): number {
   const raw = Number(process.env.BENCH_SCALE ?? "1");
@@ -20,21 +41,94 @@ function scale(): number {
 }
 
 const n = (count: number) => Math.max(1, Math.round(count * scale()));
+const stormSize = (count: number) => Math.max(64, Math.round(count * scale()));
+
+/** Storm sizes before scaling: BENCH_STORMS (e.g. "256,1000"), default 256, 1,000, 10,000. */
+function stormBaseSizes(): number[] {
+  const raw = process.env.BENCH_STORMS;
+  if (!raw) return DEFAULT_STORM_SIZES;
+  const sizes = raw.split(",").map((s) => Number(s.trim()));
+  if (sizes.some((s) => !Number.isInteger(s) || s <= 0)) {
+    throw new Error(`BENCH_STORMS='${raw}' must be a comma-separated list of positive integers`);
+  }
+  return sizes;
+}
+
+const STORM_SIZES = stormBaseSizes();
+
+function stormWave(): number {
+  const raw = Number(process.env.BENCH_STORM_WAVE ?? DEFAULT_STORM_WAVE);
+  return Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_STORM_WAVE;
+}
+
+function openFilesLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(fs.readFileSync("/proc/self/limits", "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function packageVersion(name: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(path.join(name, "package.json")) as { version: string }).version;
 }
 
-function header(): string {
+function headerInfo(): ResultsHeader {
   const s = settings();
+  const env = [
+    ...(scale() === 1 ? [] : [`BENCH_SCALE=${scale()}`]),
+    ...(process.env.BENCH_STORMS ? [`BENCH_STORMS=${STORM_SIZES.join(",")}`] : []),
+    ...(process.env.BENCH_STORM_WAVE ? [`BENCH_STORM_WAVE=${stormWave()}`] : []),
+  ];
+  const info: ResultsHeader = {
+    command: `${[...env, "npm run bench"].join(" ")}  (node ${path.relative(process.cwd(), process.argv[1])})`,
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? "?",
+    packages: Object.fromEntries(
+      ["durable-functions", "@azure/functions", "undici", "autocannon"].map((p) => [p, packageVersion(p)]),
+    ),
+    scale: scale(),
+    settings: {
+      pollInitialMs: s.poll.initialMs,
+      pollMaxMs: s.poll.maxMs,
+      pollFactor: s.poll.factor,
+      waitBudgetMs: s.waitBudgetMs,
+      leaseMs: s.coordinator.leaseMs,
+      policy: "reject",
+      host: "devhost in-process on 127.0.0.1, in-memory store",
+      stormSizes: STORM_SIZES.map(stormSize),
+      stormWave: stormWave(),
+    },
+  };
+  const limit = openFilesLimit();
+  if (limit !== undefined) info.openFilesLimit = limit;
+  return info;
+}
+
+function header(h: ResultsHeader): string {
+  const s = h.settings;
   return [
-    `command: npm run bench  (node ${path.relative(process.cwd(), process.argv[1])})${scale() === 1 ? "" : `  BENCH_SCALE=${scale()}`}`,
-    `node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? "?"}), ` +
-      `durable-functions ${packageVersion("durable-functions")}, @azure/functions ${packageVersion("@azure/functions")}`,
-    `settings: poll ${s.poll.initialMs}..${s.poll.maxMs} ms x${s.poll.factor}, wait budget ${s.waitBudgetMs} ms, ` +
-      `lease ${s.coordinator.leaseMs} ms, policy reject; devhost in-process on 127.0.0.1, in-memory store`,
+    `command: ${h.command}`,
+    `node ${h.node}, ${h.platform}, ${h.cpus} CPUs (${h.cpuModel}), ` +
+      Object.entries(h.packages)
+        .map(([p, v]) => `${p} ${v}`)
+        .join(", "),
+    `settings: poll ${String(s.pollInitialMs)}..${String(s.pollMaxMs)} ms x${String(s.pollFactor)}, ` +
+      `wait budget ${String(s.waitBudgetMs)} ms, lease ${String(s.leaseMs)} ms, policy reject; ` +
+      `devhost in-process on 127.0.0.1, in-memory store`,
+    `storms: ${STORM_SIZES.map(stormSize).join(", ")} starters, connections opened ${stormWave()} at a time; ` +
+      `open-files limit ${h.openFilesLimit ?? "?"}; ${h.date}`,
   ].join("\n");
+}
+
+function ratioLine(r: Ratio): string {
+  const verdict = r.meetsTarget === undefined ? "" : r.meetsTarget ? ", met" : ", NOT met";
+  return formatRatio(r.label, r.value, r.target === undefined ? undefined : `target ${r.target}${verdict}`);
 }
 
 function memoryLine(m: MemoryDelta): string {
@@ -46,12 +140,21 @@ function memoryLine(m: MemoryDelta): string {
   );
 }
 
+/** `value` against an upper (≤) or lower (≥) bound. */
+function ratio(label: string, value: number, bound?: { max?: number; min?: number; text?: string }): Ratio {
+  if (!bound) return { label, value };
+  const meetsTarget = bound.max !== undefined ? value <= bound.max : value >= (bound.min ?? -Infinity);
+  const target = bound.text ?? (bound.max !== undefined ? `≤ ${bound.max}` : `≥ ${bound.min}`);
+  return { label, value, target, meetsTarget };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
-  console.log(header());
+  const info = headerInfo();
+  console.log(header(info));
   const rows: Row[] = [];
 
-  console.log("\n[1/4] pure decisions (core/coordinator.ts)...");
+  console.log("\n[1/5] pure decisions (core/coordinator.ts)...");
   const pure = runPureDecisions({ decisions: n(200_000), jobs: 100 });
   rows.push(
     {
@@ -79,22 +182,24 @@ async function main(): Promise<void> {
 
   const session = await startDevhostSession();
   let memory: MemoryDelta[] = [];
-  let ratios: string[] = [];
-  let registryLine = "";
+  let ratios: Ratio[] = [];
+  const storms: StormReport[] = [];
+  let registry: { count: number; unregistered: number } | undefined;
   try {
     await session.host.waitForIdle();
     console.log(`devhost on ${session.host.baseUrl}, app ${path.relative(process.cwd(), session.appDir)}`);
 
-    console.log("[2/4] entity decisions on the devhost...");
+    const floorParams = { requests: n(5_000), concurrency: 32 };
+    console.log("[2/5] floor (no-op HTTP function), entity decisions on the devhost...");
+    const floorFirst = await floorRound(session, floorParams);
     const entity = await entityDecisions(session, {
       requests: n(10_000),
       hostThreadRequests: n(4_000),
       concurrency: 64,
       jobs: 256,
     });
-    rows.push(entity.app, entity.sdk, entity.appHostThread);
 
-    console.log("[3/4] full start path: ours (startJob) vs naive (getStatus, then startNew)...");
+    console.log("[3/5] full start path: ours (startJob) vs naive (getStatus, then startNew)...");
     const fresh = await compareStartPaths(
       session,
       "fresh jobs",
@@ -122,71 +227,136 @@ async function main(): Promise<void> {
       "fresh jobs",
       { name: "HTTP POST /api/jobs/{job}/start", scenario: "httpStartOurs" },
       { name: "HTTP naive seed starter", scenario: "httpStartNaive" },
-      { requests: n(600), concurrency: 32 },
+      { requests: n(600), concurrency: floorParams.concurrency },
       "http",
     );
-    rows.push(fresh.ours, fresh.naive, restart, contended.ours, contended.naive, http.ours, http.naive);
+    const floor = merge(FLOOR_ROW, floorFirst, await floorRound(session, floorParams));
+
+    console.log(
+      `[4/5] storms: ${STORM_SIZES.map(stormSize).join(", ")} concurrent starts on one fresh job each...`,
+    );
+    for (const size of STORM_SIZES) {
+      const requests = stormSize(size);
+      const report = await startStorm(session, { requests, job: `storm-${requests}`, wave: stormWave() });
+      console.log(`  ${report.row.name}: ${(report.row.result.elapsedMs / 1000).toFixed(2)} s`);
+      storms.push(report);
+    }
+    rows.push(
+      floor,
+      entity.app,
+      entity.sdk,
+      entity.appHostThread,
+      fresh.ours,
+      fresh.naive,
+      restart,
+      contended.ours,
+      contended.naive,
+      http.ours,
+      http.naive,
+      ...storms.map((s) => s.row),
+    );
 
     const perOp = (r: Row) => microsPerOp(r.result);
     const withDrain = (r: Row) => (r.result.elapsedMs + (r.drainMs ?? 0)) / r.result.ops;
     const entityRate = opsPerSecond(entity.app.result);
+    const floorRate = opsPerSecond(floor.result);
+    const stormAtTarget = storms[STORM_SIZES.indexOf(STORM_TARGET_SIZE)];
     ratios = [
-      formatRatio(
+      ratio(
         "entity decisions/s (app client, client thread) / target 5,000",
         entityRate / ENTITY_DECISIONS_TARGET_PER_S,
-        "≥ 1 meets the target",
+        {
+          min: 1,
+        },
       ),
-      formatRatio("entity decisions/s: app client / SDK only", entityRate / opsPerSecond(entity.sdk.result)),
-      formatRatio(
+      ratio("entity decisions/s: app client / SDK only", entityRate / opsPerSecond(entity.sdk.result)),
+      ratio(
         "entity decisions/s: client thread / host thread (app client)",
         entityRate / opsPerSecond(entity.appHostThread.result),
       ),
-      formatRatio(
+      ratio(
         "time per decision: entity (app client) / pure tryStart",
         perOp(entity.app) / microsPerOp(pure.rejected),
       ),
-      formatRatio(
+      ratio("entity decisions/s (app client, client thread) / floor req/s", entityRate / floorRate),
+      ratio("entity decisions/s (SDK only) / floor req/s", opsPerSecond(entity.sdk.result) / floorRate),
+      ratio(
+        "entity decisions/s (app client, host thread) / floor req/s",
+        opsPerSecond(entity.appHostThread.result) / floorRate,
+      ),
+      ratio(
+        "HTTP starts/s (POST /api/jobs/{job}/start) / floor req/s",
+        opsPerSecond(http.ours.result) / floorRate,
+      ),
+      ratio(
         "time per start, ours (app client) / naive (SDK), fresh jobs",
         perOp(fresh.ours) / perOp(fresh.naive),
-        `target ≤ ${START_RATIO_TARGET}`,
+        {
+          max: START_RATIO_TARGET,
+        },
       ),
-      formatRatio(
+      ratio(
         "time per start incl. drain, ours / naive, fresh jobs",
         withDrain(fresh.ours) / withDrain(fresh.naive),
       ),
-      formatRatio(
+      ratio(
         "time per start, ours restarting finished jobs / naive fresh",
         perOp(restart) / perOp(fresh.naive),
-        `target ≤ ${START_RATIO_TARGET}`,
+        { max: START_RATIO_TARGET },
       ),
-      formatRatio(
+      ratio(
         "time per request, ours / naive (16 jobs, 32 starters)",
         perOp(contended.ours) / perOp(contended.naive),
       ),
-      formatRatio(
+      ratio(
         "time per start, ours / naive (HTTP end to end, fresh jobs)",
         perOp(http.ours) / perOp(http.naive),
-        `target ≤ ${START_RATIO_TARGET}`,
+        {
+          max: START_RATIO_TARGET,
+        },
+      ),
+      ...storms.map((s) =>
+        ratio(
+          `storm time per request at ${s.params.requests.toLocaleString("en-US")} / HTTP start (uncontended)`,
+          perOp(s.row) / perOp(http.ours),
+          s === stormAtTarget ? { max: STORM_RATIO_TARGET } : undefined,
+        ),
       ),
     ];
     memory = [entity.memory, fresh.memoryOurs, fresh.memoryNaive];
-    const registry = (await (await fetch(`${session.host.baseUrl}/api/jobs`)).json()) as {
+    const listed = (await (await fetch(`${session.host.baseUrl}/api/jobs`)).json()) as {
       count: number;
       unregistered: number;
     };
-    registryLine = `registry entity at the end: ${registry.count} job names (+${registry.unregistered} refused: full)`;
-    console.log("[4/4] done; stopping the devhost.");
+    registry = { count: listed.count, unregistered: listed.unregistered };
+    console.log("[5/5] done; stopping the devhost.");
   } finally {
     await session.host.stop();
   }
 
+  const totalSeconds = (performance.now() - started) / 1000;
   console.log(`\n${formatTable(rows)}`);
   console.log("\nratios (same run):");
-  console.log(ratios.join("\n"));
+  console.log(ratios.map(ratioLine).join("\n"));
   console.log("\nmemory (main thread = host + app; after a full GC; per op includes warm-up requests):");
   console.log(memory.map(memoryLine).join("\n"));
-  console.log(`\n${registryLine}`);
-  console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (registry) {
+    console.log(
+      `\nregistry entity at the end: ${registry.count} job names (+${registry.unregistered} refused: full)`,
+    );
+  }
+  const file = resultsFile(defaultAppDir());
+  writeResults(file, {
+    header: info,
+    totalSeconds,
+    rows,
+    storms,
+    ratios,
+    memory,
+    ...(registry ? { registry } : {}),
+  });
+  console.log(`results: ${path.relative(process.cwd(), file)}`);
+  console.log(`total ${totalSeconds.toFixed(1)} s`);
 }
 
 main().then(

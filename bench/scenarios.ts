@@ -26,6 +26,7 @@ export const SCENARIOS = [
   "startNaive",
   "httpStartOurs",
   "httpStartNaive",
+  "httpNoop",
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -163,6 +164,11 @@ function prepare(name: ScenarioName, endpoint: HostEndpoint, params: ScenarioPar
       return {
         load: httpPostLoad(endpoint, params, (job) => `/api/naive/orchestrators/naiveReportJob/${job}`, body),
       };
+    }
+    case "httpNoop": {
+      // The floor: the start row's request (same body, same connections) to a function that does nothing.
+      const body = JSON.stringify({ orchestrator: "reportJob", input: REPORT_INPUT });
+      return { load: httpPostLoad(endpoint, params, () => "/api/bench/noop", body) };
     }
   }
 }
