@@ -2,22 +2,22 @@
  * Wrappers around a `CoordinatorClient` for the bench: a decision-only variant (no orchestration start)
  * and one that counts the Durable calls each start makes.
  */
-import type { CoordinatorClient } from "../core/startJob";
+import type { CoordinatorClient } from "../core/coordinatorClient";
 
 export interface CallCounts {
   signal: number;
   readState: number;
-  startRun: number;
-  instanceStatus: number;
+  startNew: number;
+  instance: number;
 }
 
 export function emptyCounts(): CallCounts {
-  return { signal: 0, readState: 0, startRun: 0, instanceStatus: 0 };
+  return { signal: 0, readState: 0, startNew: 0, instance: 0 };
 }
 
-/** The decision only: a `started` decision is not followed by an orchestration start. */
+/** The decision only: a run its ticket holder would start is not started (its start counts as done). */
 export function decisionOnly(client: CoordinatorClient): CoordinatorClient {
-  return { ...client, startRun: () => Promise.resolve() };
+  return { ...client, startNew: () => Promise.resolve("started" as const) };
 }
 
 /** Counts every Durable call that goes through `client`. */
@@ -32,13 +32,13 @@ export function counting(client: CoordinatorClient, counts: CallCounts): Coordin
       counts.readState++;
       return client.readState(job);
     },
-    startRun(orchestrator, instanceId, envelope) {
-      counts.startRun++;
-      return client.startRun(orchestrator, instanceId, envelope);
+    startNew(orchestrator, instanceId, input) {
+      counts.startNew++;
+      return client.startNew(orchestrator, instanceId, input);
     },
-    instanceStatus(instanceId) {
-      counts.instanceStatus++;
-      return client.instanceStatus(instanceId);
+    instance(instanceId) {
+      counts.instance++;
+      return client.instance(instanceId);
     },
   };
 }

@@ -149,8 +149,8 @@ export function merge(name: string, a: Row, b: Row): Row {
     row.counts = {
       signal: a.counts.signal + b.counts.signal,
       readState: a.counts.readState + b.counts.readState,
-      startRun: a.counts.startRun + b.counts.startRun,
-      instanceStatus: a.counts.instanceStatus + b.counts.instanceStatus,
+      startNew: a.counts.startNew + b.counts.startNew,
+      instance: a.counts.instance + b.counts.instance,
     };
   }
   return row;

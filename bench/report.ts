@@ -38,8 +38,8 @@ function callsPerOp(row: Row): string {
   if (!c) return "";
   const n = row.result.ops;
   const parts = [`sig ${fixed(c.signal / n, 2)}`, `read ${fixed(c.readState / n, 2)}`];
-  if (c.startRun > 0) parts.push(`start ${fixed(c.startRun / n, 2)}`);
-  if (c.instanceStatus > 0) parts.push(`status ${fixed(c.instanceStatus / n, 2)}`);
+  if (c.startNew > 0) parts.push(`start ${fixed(c.startNew / n, 2)}`);
+  if (c.instance > 0) parts.push(`status ${fixed(c.instance / n, 2)}`);
   return parts.join(" ");
 }
 

@@ -4,8 +4,8 @@
  */
 import type { DurableClient } from "durable-functions";
 import { randomUUID } from "node:crypto";
-import { settings } from "../core/config";
-import { startJob, type CoordinatorClient, type StartOptions } from "../core/startJob";
+import { startOptions } from "../core/config";
+import { startJob, type CoordinatorClient } from "../core/startJob";
 import { durableCoordinatorClient } from "../starters/durableCoordinatorClient";
 import { DurableRpc, rpcBaseUrlOf } from "../starters/durableRpc";
 import { counting, decisionOnly, emptyCounts, type CallCounts } from "./coordinatorClients";
@@ -102,17 +102,12 @@ function httpPostLoad(
   };
 }
 
-function startOptions(): StartOptions {
-  const s = settings();
-  return { waitBudgetMs: s.waitBudgetMs, poll: s.poll };
-}
-
 function coordinatorOp(client: CoordinatorClient, orchestrator: string): Op {
   const options = startOptions();
   return async (job) => {
     const request = { requestId: randomUUID(), orchestrator, input: REPORT_INPUT, policy: "reject" as const };
     const outcome = await startJob(client, job, request, options);
-    if (outcome.kind === "timeout") throw new Error(`no decision for job '${job}' in time`);
+    if (outcome.kind === "pending") throw new Error(`no decision for job '${job}' in time`);
     return outcome.kind;
   };
 }

@@ -26,11 +26,12 @@ export function emptyCounters(): Counters {
     superseded: 0,
     stale: 0,
     leaseExpired: 0,
+    outdated: 0,
   };
 }
 
 export function initialState(job: string): JobState {
-  return { job, generation: 0, queue: [], counters: emptyCounters(), events: [], requests: [] };
+  return { job, generation: 0, seq: 0, queue: [], counters: emptyCounters(), events: [], requests: [] };
 }
 
 export function truncate(text: string, max: number): string {

@@ -3,6 +3,7 @@
  * Every setting has a default that works locally; see the README's configuration table.
  */
 import type { BackoffOptions } from "./backoff";
+import type { StartOptions } from "./coordinatorClient";
 import { MAX_QUEUE_LIMIT } from "./boundedState";
 import { POLICIES, type CoordinatorConfig, type Policy } from "./types";
 import { isPolicy } from "./validation";
@@ -10,7 +11,7 @@ import { isPolicy } from "./validation";
 export interface SingletonSettings {
   coordinator: CoordinatorConfig;
   defaultPolicy: Policy;
-  /** How long a starter waits for the entity's decision before answering 503. */
+  /** How long a starter waits for the entity before handing the request to a follow-up (202 pending). */
   waitBudgetMs: number;
   poll: BackoffOptions;
 }
@@ -59,4 +60,9 @@ let cached: SingletonSettings | undefined;
 export function settings(): SingletonSettings {
   cached ??= readSettings();
   return cached;
+}
+
+/** What the starter algorithms need from the settings. */
+export function startOptions(s: SingletonSettings = settings()): StartOptions {
+  return { waitBudgetMs: s.waitBudgetMs, poll: s.poll, config: s.coordinator };
 }

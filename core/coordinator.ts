@@ -1,44 +1,45 @@
 /**
  * The job coordinator's decisions as pure functions: state in, state and answer out, time passed in.
- * The entity (entities/jobCoordinator.ts) is a thin binding that stores the state and returns the answer.
+ * The entity (entities/jobCoordinator.ts) is a thin binding that stores the state and returns the answer;
+ * starters run the same `tryStart` on the state they read to know what the entity will decide.
  */
-import { MAX_QUEUE_LIMIT, pushEvent, summarize, truncate, MAX_DETAIL_CHARS } from "./boundedState";
+import { MAX_DETAIL_CHARS, MAX_QUEUE_LIMIT, pushEvent, summarize, truncate } from "./boundedState";
 import { assertOperationInput } from "./operationInputs";
-import { findRequest, pushRequest, type RequestDecision } from "./requestRecords";
+import { findRelease, findStartDecision, forgetRequest, recordRelease, recordStart } from "./requestRecords";
+import { instanceIdFor } from "./runIds";
 import type {
   ActiveRun,
   CompleteInput,
   ConfirmAnswer,
   ConfirmInput,
   CoordinatorConfig,
+  Counters,
   Decision,
   FinishedRun,
   ForceReleaseInput,
   HolderInfo,
   JobState,
+  NoteInput,
   Outcome,
+  Policy,
   PromotedRun,
   ReconcileInput,
+  RejectReason,
   ReleaseAnswer,
-  DecisionCode,
+  RunRef,
+  RunToStart,
+  TryStartAnswer,
   TryStartInput,
 } from "./types";
+
+export { instanceIdFor };
 
 export interface Applied<A> {
   state: JobState;
   answer: A;
 }
 
-export function instanceIdFor(job: string, generation: number, fixed?: string): string {
-  return fixed || `${job}:${generation}`;
-}
-
-/** The instance id as stored in a request record: "" when it is the derived `<job>:<generation>`. */
-function storedInstanceId(job: string, generation: number, instanceId: string): string {
-  return instanceId === instanceIdFor(job, generation) ? "" : instanceId;
-}
-
-function holderOf(active: ActiveRun): HolderInfo {
+export function holderOf(active: ActiveRun): HolderInfo {
   return {
     generation: active.generation,
     instanceId: active.instanceId,
@@ -49,6 +50,10 @@ function holderOf(active: ActiveRun): HolderInfo {
 
 function leaseExpired(active: ActiveRun, now: number): boolean {
   return active.phase === "starting" && now >= active.leaseUntil;
+}
+
+function count(state: JobState, counter: keyof Counters, by = 1): JobState {
+  return { ...state, counters: { ...state.counters, [counter]: state.counters[counter] + by } };
 }
 
 function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: string): FinishedRun {
@@ -65,49 +70,50 @@ function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: stri
   return run;
 }
 
-/** Rebuilds the decision recorded for a request id (idempotent retries get the same answer). */
-export function decisionFromRecord(record: RequestDecision, state: JobState): Decision {
-  const { requestId, code, generation, fixedInstanceId: fixed } = record;
-  const instanceId = instanceIdFor(state.job, generation, fixed);
-  // Details that are not kept per request come from today's state while they are still there.
-  const active = state.active?.generation === generation ? state.active : undefined;
-  if (code === "started") {
-    return active?.replaces
-      ? { kind: "started", generation, instanceId, replaced: active.replaces }
-      : { kind: "started", generation, instanceId };
-  }
-  const holder: HolderInfo = {
-    generation,
-    instanceId,
-    phase: active?.phase ?? "running",
-    orchestrator: active?.orchestrator ?? "",
+/** The run the holder of `ticket` must start: the active run, while it waits to be started, if the ticket is its. */
+export function runToStartFor(state: JobState, ticket: string | undefined): RunToStart | undefined {
+  const a = state.active;
+  if (!a || a.phase !== "starting" || ticket === undefined || a.starter !== ticket) return undefined;
+  const run: RunToStart = {
+    job: state.job,
+    generation: a.generation,
+    instanceId: a.instanceId,
+    orchestrator: a.orchestrator,
+    requestId: a.requestId,
   };
-  if (code === "existing") return { kind: "existing", holder };
-  if (code === "queued") {
-    return { kind: "queued", position: state.queue.findIndex((q) => q.requestId === requestId) + 1, holder };
-  }
-  return { kind: "rejected", holder, reason: code === "queueFull" ? "queueFull" : "held" };
+  if (a.pendingInput !== undefined) run.input = a.pendingInput;
+  return run;
 }
 
-/** Drops an unconfirmed holder whose lease ran out, recording it as abandoned. */
+/**
+ * Drops an unconfirmed holder whose lease ran out, recording it as abandoned. Its request id is forgotten:
+ * the run never ran user code (if it starts late, `confirm` supersedes it), so a retry may be decided afresh.
+ */
 function expireLease(state: JobState, now: number): JobState {
   const active = state.active;
   if (!active || !leaseExpired(active, now)) return state;
   return {
-    ...state,
+    ...count(state, "leaseExpired"),
     active: undefined,
     lastFinished: finish(active, "abandoned", now, "lease expired before the orchestration confirmed"),
-    counters: { ...state.counters, leaseExpired: state.counters.leaseExpired + 1 },
     events: pushEvent(state.events, now, "leaseExpired", active.generation, active.requestId),
+    requests: forgetRequest(state.requests, active.requestId),
   };
 }
 
+interface AcceptedRequest {
+  requestId: string;
+  orchestrator: string;
+  instanceId?: string;
+}
+
+/** Makes `req` the new `starting` run with the next generation, recorded under its request id. */
 function accept(
   state: JobState,
-  req: TryStartInput,
+  req: AcceptedRequest,
   now: number,
   config: CoordinatorConfig,
-  pendingInput?: { input: unknown },
+  starter: string | undefined,
 ): { state: JobState; active: ActiveRun } {
   const generation = state.generation + 1;
   const active: ActiveRun = {
@@ -119,139 +125,143 @@ function accept(
     acquiredAt: now,
     leaseUntil: now + config.leaseMs,
   };
-  if (pendingInput && pendingInput.input !== undefined) active.pendingInput = pendingInput.input;
+  if (starter !== undefined) active.starter = starter;
+  const counted = count(state, "accepted");
   return {
     active,
     state: {
-      ...state,
+      ...counted,
       generation,
       active,
-      counters: { ...state.counters, accepted: state.counters.accepted + 1 },
       events: pushEvent(state.events, now, "accepted", generation),
+      requests: recordStart(state, req.requestId, generation, active.instanceId),
     },
   };
 }
 
-function record(
-  state: JobState,
-  req: TryStartInput,
-  code: DecisionCode,
-  generation: number,
-  instanceId: string,
-): JobState {
-  return {
-    ...state,
-    requests: pushRequest(state.requests, {
-      requestId: req.requestId,
-      code,
-      generation,
-      fixedInstanceId: storedInstanceId(state.job, generation, instanceId),
-      attempt: req.attempt ?? 1,
-    }),
-  };
-}
-
-/** Accepts `req` as the new active run and records the "started" decision under its request id. */
-function acceptAndRecord(
+function acceptAndAnswer(
   state: JobState,
   req: TryStartInput,
   now: number,
   config: CoordinatorConfig,
-  replaced?: { generation: number; instanceId: string },
+  replaced?: RunRef,
 ): Applied<Decision> {
-  const { state: accepted, active } = accept(state, req, now, config);
+  const { state: accepted, active } = accept(state, req, now, config, req.starter);
   if (replaced) active.replaces = replaced;
   const answer: Decision = { kind: "started", generation: active.generation, instanceId: active.instanceId };
   if (replaced) answer.replaced = replaced;
-  return { state: record(accepted, req, "started", active.generation, active.instanceId), answer };
+  return { state: accepted, answer };
 }
 
 /**
- * Whether a request id's recorded decision stands for a request at `attempt`. A later attempt (a
- * reconcile-and-retry) may re-decide a rejection or a useExisting answer, but never a request that got its
- * run or is still waiting in the queue: re-deciding those could give one request two runs.
+ * A holder displaced while it may be executing user code (replaced, force-released) is terminated by the
+ * next run to confirm, before that run's user code: only a confirmed run may be executing; an unconfirmed
+ * one is superseded if it ever starts.
  */
-function decisionStands(record: RequestDecision, attempt: number, state: JobState): boolean {
-  if (record.attempt >= attempt) return true;
-  if (record.code === "started") return true;
-  return record.code === "queued" && state.queue.some((q) => q.requestId === record.requestId);
+function markForTermination(state: JobState, active: ActiveRun): JobState {
+  if (active.phase !== "running") return state;
+  return {
+    ...state,
+    toTerminate: [
+      ...(state.toTerminate ?? []),
+      { generation: active.generation, instanceId: active.instanceId },
+    ],
+  };
 }
 
+interface HeldContext {
+  state: JobState;
+  active: ActiveRun;
+  holder: HolderInfo;
+  req: TryStartInput;
+  now: number;
+  config: CoordinatorConfig;
+}
+
+const rejected = (holder: HolderInfo, reason: RejectReason): Decision => ({
+  kind: "rejected",
+  holder,
+  reason,
+});
+
+function replaceHolder({ state, active, holder, req, now, config }: HeldContext): Applied<Decision> {
+  // A run accepted while this request was in flight is not the one it meant to replace.
+  if (req.replaceUpTo !== undefined && active.generation > req.replaceUpTo) {
+    return { state, answer: rejected(holder, "conflict") };
+  }
+  const replaced: RunRef = { generation: active.generation, instanceId: active.instanceId };
+  const cleared: JobState = {
+    ...count(markForTermination(state, active), "replaced"),
+    active: undefined,
+    lastFinished: finish(active, "replaced", now, `replaced by request ${req.requestId}`),
+    events: pushEvent(state.events, now, "replaced", active.generation, req.requestId),
+  };
+  return acceptAndAnswer(cleared, req, now, config, replaced);
+}
+
+function enqueue({ state, holder, req, now, config }: HeldContext): Applied<Decision> {
+  if (state.queue.length >= Math.min(config.maxQueue, MAX_QUEUE_LIMIT)) {
+    return { state, answer: rejected(holder, "queueFull") };
+  }
+  const queued: JobState["queue"][number] = {
+    requestId: req.requestId,
+    orchestrator: req.orchestrator,
+    queuedAt: now,
+  };
+  if (req.input !== undefined) queued.input = req.input;
+  if (req.instanceId !== undefined) queued.instanceId = req.instanceId;
+  const next: JobState = {
+    ...count(state, "queued"),
+    queue: [...state.queue, queued],
+    events: pushEvent(state.events, now, "queued", holder.generation, req.requestId),
+  };
+  return { state: next, answer: { kind: "queued", position: next.queue.length, holder } };
+}
+
+/** What each policy does when the job is held: a new policy does not compile until it has its handler. */
+const WHEN_HELD: Record<Policy, (context: HeldContext) => Applied<Decision>> = {
+  reject: ({ state, holder }) => ({ state, answer: rejected(holder, "held") }),
+  useExisting: ({ state, holder }) => ({ state, answer: { kind: "existing", holder } }),
+  replace: replaceHolder,
+  queue: enqueue,
+};
+
+/** Adds the run the caller must start: the active run, while it waits to be started, if the caller's ticket is its. */
+function withStartTicket(state: JobState, decision: Decision, ticket: string | undefined): TryStartAnswer {
+  const run = runToStartFor(state, ticket);
+  return run ? { ...decision, mustStart: run } : decision;
+}
+
+/**
+ * Decides a start request. A request id with a standing decision (its run, its place in the queue, a
+ * recorded run) gets that decision again. With `expectSeq`, the request is decided only if the job's
+ * `seq` still equals it; otherwise nothing changes and the answer is `outdated`. Every decision advances
+ * `seq`, so the caller can tell its request was decided (a rejection is not recorded, and need not be:
+ * the caller knows it from the state it read).
+ */
 export function tryStart(
   state0: JobState,
   req: TryStartInput,
   now: number,
   config: CoordinatorConfig,
-): Applied<Decision> {
-  const previous = findRequest(state0.requests, req.requestId);
-  const attempt = req.attempt ?? 1;
-  if (previous && decisionStands(previous, attempt, state0)) {
-    const answer = decisionFromRecord(previous, state0);
-    if (attempt <= previous.attempt) return { state: state0, answer };
-    // A newer attempt that cannot change the decision: record that it was seen, so that the starter
-    // waiting for this attempt's answer (after its reconcile) gets it.
-    return { state: { ...state0, requests: pushRequest(state0.requests, { ...previous, attempt }) }, answer };
+): Applied<TryStartAnswer> {
+  const standing = findStartDecision(state0, req.requestId);
+  if (standing) return { state: state0, answer: withStartTicket(state0, standing, req.starter) };
+  if (req.expectSeq !== undefined && req.expectSeq !== state0.seq) {
+    return { state: count(state0, "outdated"), answer: { kind: "outdated", seq: state0.seq } };
   }
-  let state = expireLease(state0, now);
-  const active = state.active;
-  if (!active) return acceptAndRecord(state, req, now, config);
-  const holder = holderOf(active);
-  const c = state.counters;
-  switch (req.policy) {
-    case "useExisting":
-      state = { ...state, counters: { ...c, existing: c.existing + 1 } };
-      state = record(state, req, "existing", holder.generation, holder.instanceId);
-      return { state, answer: { kind: "existing", holder } };
-    case "replace": {
-      const replaced = { generation: active.generation, instanceId: active.instanceId };
-      // Only a confirmed run may be executing user code; an unconfirmed one is superseded if it ever starts.
-      const toTerminate =
-        active.phase === "running" ? [...(state.toTerminate ?? []), replaced] : state.toTerminate;
-      state = {
-        ...state,
-        ...(toTerminate ? { toTerminate } : {}),
-        active: undefined,
-        lastFinished: finish(active, "replaced", now, `replaced by request ${req.requestId}`),
-        counters: { ...c, replaced: c.replaced + 1 },
-        events: pushEvent(state.events, now, "replaced", active.generation, req.requestId),
-      };
-      return acceptAndRecord(state, req, now, config, replaced);
-    }
-    case "queue": {
-      const limit = Math.min(config.maxQueue, MAX_QUEUE_LIMIT);
-      if (state.queue.length < limit) {
-        const queued = { requestId: req.requestId, orchestrator: req.orchestrator, queuedAt: now } as {
-          requestId: string;
-          orchestrator: string;
-          queuedAt: number;
-          input?: unknown;
-          instanceId?: string;
-        };
-        if (req.input !== undefined) queued.input = req.input;
-        if (req.instanceId !== undefined) queued.instanceId = req.instanceId;
-        state = {
-          ...state,
-          queue: [...state.queue, queued],
-          counters: { ...c, queued: c.queued + 1 },
-          events: pushEvent(state.events, now, "queued", holder.generation, req.requestId),
-        };
-        state = record(state, req, "queued", holder.generation, holder.instanceId);
-        return { state, answer: { kind: "queued", position: state.queue.length, holder } };
-      }
-      state = {
-        ...state,
-        counters: { ...c, rejected: c.rejected + 1 },
-        events: pushEvent(state.events, now, "queueFull", holder.generation, req.requestId),
-      };
-      state = record(state, req, "queueFull", holder.generation, holder.instanceId);
-      return { state, answer: { kind: "rejected", holder, reason: "queueFull" } };
-    }
-    case "reject":
-    default:
-      state = { ...state, counters: { ...c, rejected: c.rejected + 1 } };
-      state = record(state, req, "rejected", holder.generation, holder.instanceId);
-      return { state, answer: { kind: "rejected", holder, reason: "held" } };
-  }
+  const state: JobState = { ...expireLease(state0, now), seq: state0.seq + 1 };
+  const decided = state.active
+    ? WHEN_HELD[req.policy]({ state, active: state.active, holder: holderOf(state.active), req, now, config })
+    : acceptAndAnswer(state, req, now, config);
+  const { answer } = decided;
+  // A caller that gets this answer directly is counted here; a compare-and-set caller learns a rejection
+  // from the state it reads and notes it itself (noteAnswer).
+  const counted =
+    req.expectSeq === undefined && (answer.kind === "rejected" || answer.kind === "existing")
+      ? count(decided.state, answer.kind)
+      : decided.state;
+  return { state: counted, answer: withStartTicket(counted, answer, req.starter) };
 }
 
 export function confirm(state: JobState, input: ConfirmInput, now: number): Applied<ConfirmAnswer> {
@@ -260,8 +270,7 @@ export function confirm(state: JobState, input: ConfirmInput, now: number): Appl
   if (active && active.generation === input.generation && active.instanceId === input.instanceId) {
     if (active.phase === "running") {
       // Each execution confirms once: the next cycle after a continueAsNew keeps the lock, while a second
-      // execution of a cycle that already confirmed (a duplicate start of the same run, e.g. a retried starter
-      // after the first execution was terminated) is superseded and must not run user code again.
+      // execution of a cycle that already confirmed (a duplicate start of the same run) is superseded.
       if (cycle > (active.cycle ?? 0)) {
         return { state: { ...state, active: { ...active, cycle } }, answer: { status: "holder" } };
       }
@@ -269,6 +278,7 @@ export function confirm(state: JobState, input: ConfirmInput, now: number): Appl
       const running: ActiveRun = { ...active, phase: "running", confirmedAt: now, cycle };
       delete running.pendingInput;
       delete running.replaces;
+      delete running.starter;
       const answer: ConfirmAnswer = state.toTerminate?.length
         ? { status: "holder", terminate: state.toTerminate }
         : { status: "holder" };
@@ -285,48 +295,41 @@ export function confirm(state: JobState, input: ConfirmInput, now: number): Appl
   if (active) answer.activeGeneration = active.generation;
   return {
     state: {
-      ...state,
-      counters: { ...state.counters, superseded: state.counters.superseded + 1 },
+      ...count(state, "superseded"),
       events: pushEvent(state.events, now, "superseded", input.generation, input.instanceId),
     },
     answer,
   };
 }
 
-/** Promotes the head of the queue to a new `starting` run, if there is one and no holder. */
-function promote(state: JobState, now: number, config: CoordinatorConfig): Applied<PromotedRun | undefined> {
+/** Promotes the head of the queue to a new `starting` run started by `starter`, if there is a head and no holder. */
+function promote(
+  state: JobState,
+  now: number,
+  config: CoordinatorConfig,
+  starter: string | undefined,
+): Applied<PromotedRun | undefined> {
   const [head, ...rest] = state.queue;
   if (!head || state.active) return { state, answer: undefined };
-  const req: TryStartInput = {
-    requestId: head.requestId,
-    orchestrator: head.orchestrator,
-    policy: "queue",
-    ...(head.instanceId !== undefined ? { instanceId: head.instanceId } : {}),
-  };
-  const accepted = accept({ ...state, queue: rest }, req, now, config, { input: head.input });
+  const accepted = accept({ ...state, queue: rest, seq: state.seq + 1 }, head, now, config, starter);
   const a = accepted.active;
   a.promoted = true;
-  // The queued request's record now points at its own run.
-  const s = {
-    ...accepted.state,
-    events: pushEvent(accepted.state.events, now, "promoted", a.generation, head.requestId),
-    requests: pushRequest(accepted.state.requests, {
-      requestId: head.requestId,
-      code: "started",
-      generation: a.generation,
-      fixedInstanceId: storedInstanceId(state.job, a.generation, a.instanceId),
-      // Keep the attempt a starter may be waiting for (it queued this request after a reconcile).
-      attempt: findRequest(state.requests, head.requestId)?.attempt ?? 1,
-    }),
-  };
+  if (head.input !== undefined) a.pendingInput = head.input;
   const promoted: PromotedRun = {
     job: state.job,
     generation: a.generation,
     instanceId: a.instanceId,
     orchestrator: a.orchestrator,
+    requestId: a.requestId,
   };
   if (head.input !== undefined) promoted.input = head.input;
-  return { state: s, answer: promoted };
+  return {
+    state: {
+      ...accepted.state,
+      events: pushEvent(accepted.state.events, now, "promoted", a.generation, head.requestId),
+    },
+    answer: promoted,
+  };
 }
 
 function releaseActive(
@@ -335,14 +338,14 @@ function releaseActive(
   now: number,
   config: CoordinatorConfig,
   counter: "completed" | "failed" | "reconciled" | "released",
-  summary?: string,
+  summary: string | undefined,
+  starter: string | undefined,
 ): Applied<ReleaseAnswer> {
   const active = state.active as ActiveRun;
   const released: JobState = {
-    ...state,
+    ...count(state, counter),
     active: undefined,
     lastFinished: finish(active, outcome, now, summary),
-    counters: { ...state.counters, [counter]: state.counters[counter] + 1 },
     events: pushEvent(
       state.events,
       now,
@@ -351,19 +354,18 @@ function releaseActive(
       summary && truncate(summary, MAX_DETAIL_CHARS),
     ),
   };
-  const promoted = promote(released, now, config);
-  const answer: ReleaseAnswer = { released: true };
+  const promoted = promote(released, now, config, starter);
+  const answer: ReleaseAnswer = {
+    released: true,
+    run: { generation: active.generation, instanceId: active.instanceId },
+  };
   if (promoted.answer) answer.promoted = promoted.answer;
   return { state: promoted.state, answer };
 }
 
 function stale(state: JobState, now: number, what: string, generation: number): Applied<ReleaseAnswer> {
   return {
-    state: {
-      ...state,
-      counters: { ...state.counters, stale: state.counters.stale + 1 },
-      events: pushEvent(state.events, now, `stale:${what}`, generation),
-    },
+    state: { ...count(state, "stale"), events: pushEvent(state.events, now, `stale:${what}`, generation) },
     answer: { released: false, reason: state.active ? "stale" : "noHolder" },
   };
 }
@@ -376,53 +378,117 @@ export function complete(
 ): Applied<ReleaseAnswer> {
   if (state.active?.generation !== input.generation) return stale(state, now, "complete", input.generation);
   const counter = input.outcome === "failed" ? "failed" : "completed";
-  return releaseActive(state, input.outcome, now, config, counter, summarize(input.summary));
+  return releaseActive(state, input.outcome, now, config, counter, summarize(input.summary), input.starter);
 }
 
+const OUTCOME_OF_OBSERVED: Record<ReconcileInput["observedStatus"], Outcome> = {
+  Completed: "completed",
+  Failed: "failed",
+  Terminated: "terminated",
+  Purged: "purged",
+  NotFound: "purged",
+};
+
+/** Releases a holder whose orchestration was observed to have ended without reporting. */
 export function reconcile(
-  state0: JobState,
+  state: JobState,
   input: ReconcileInput,
   now: number,
   config: CoordinatorConfig,
-): Applied<ReleaseAnswer & { decision?: Decision }> {
-  let result: Applied<ReleaseAnswer & { decision?: Decision }>;
-  const active = state0.active;
-  if (active?.generation !== input.generation) {
-    result = stale(state0, now, "reconcile", input.generation);
-  } else if (active.phase === "starting" && !leaseExpired(active, now)) {
-    // An unconfirmed run may simply not have started yet (or an older run's instance with the same
-    // fixed id was observed): only its lease decides.
-    result = { state: state0, answer: { released: false, reason: "starting" } };
-  } else {
-    const outcome: Outcome =
-      input.observedStatus === "Completed"
-        ? "completed"
-        : input.observedStatus === "Failed"
-          ? "failed"
-          : input.observedStatus === "Terminated"
-            ? "terminated"
-            : "purged";
-    result = releaseActive(state0, outcome, now, config, "reconciled", `observed ${input.observedStatus}`);
+): Applied<ReleaseAnswer> {
+  const active = state.active;
+  if (active?.generation !== input.generation) return stale(state, now, "reconcile", input.generation);
+  // An unconfirmed run may simply not have started yet (or an older run's instance with the same fixed
+  // id was observed): only its lease decides.
+  if (active.phase === "starting" && !leaseExpired(active, now)) {
+    return { state, answer: { released: false, reason: "starting" } };
   }
-  if (!input.retry) return result;
-  const retried = tryStart(result.state, { ...input.retry, attempt: input.retry.attempt ?? 2 }, now, config);
-  return { state: retried.state, answer: { ...result.answer, decision: retried.answer } };
+  const outcome = OUTCOME_OF_OBSERVED[input.observedStatus];
+  return releaseActive(
+    state,
+    outcome,
+    now,
+    config,
+    "reconciled",
+    `observed ${input.observedStatus}`,
+    input.starter,
+  );
 }
 
+/**
+ * The admin release: frees the job whatever its holder is doing. A confirmed holder is terminated by the
+ * next run before that run's user code (and by the releasing caller at once, as a best effort); its later
+ * reports are stale.
+ */
 export function forceRelease(
   state: JobState,
   input: ForceReleaseInput,
   now: number,
   config: CoordinatorConfig,
 ): Applied<ReleaseAnswer> {
-  if (!state.active) return { state, answer: { released: false, reason: "noHolder" } };
-  return releaseActive(state, "released", now, config, "released", input.reason ?? "admin release");
+  const done = input.requestId === undefined ? undefined : findRelease(state, input.requestId);
+  if (done) {
+    // A release request that was already applied (its signal, then its follow-up): the same answer again.
+    const promoted = runToStartFor(state, input.starter);
+    return {
+      state,
+      answer: promoted ? { released: true, run: done, promoted } : { released: true, run: done },
+    };
+  }
+  const active = state.active;
+  if (!active) return { state, answer: { released: false, reason: "noHolder" } };
+  if (input.generation !== undefined && active.generation !== input.generation) {
+    return stale(state, now, "release", input.generation);
+  }
+  const released = releaseActive(
+    markForTermination(state, active),
+    "released",
+    now,
+    config,
+    "released",
+    input.reason ?? "admin release",
+    input.starter,
+  );
+  if (input.requestId === undefined) return released;
+  return {
+    state: {
+      ...released.state,
+      requests: recordRelease(released.state, input.requestId, active.generation, active.instanceId),
+    },
+    answer: released.answer,
+  };
 }
 
-export const OPERATIONS = ["tryStart", "confirm", "complete", "reconcile", "release"] as const;
-export type OperationName = (typeof OPERATIONS)[number];
+/** Counts an answer a starter gave from the state it read (nothing else changes). */
+export function noteAnswer(state: JobState, input: NoteInput): Applied<null> {
+  return { state: count(state, input.answer), answer: null };
+}
 
-/** Dispatches one entity operation by name. Throws on an unknown operation name. */
+type Operation = (
+  state: JobState,
+  input: unknown,
+  now: number,
+  config: CoordinatorConfig,
+) => Applied<unknown>;
+
+/** Every entity operation by name (inputs are shape-checked by core/operationInputs.ts first). */
+const OPERATION_TABLE = {
+  tryStart: (s, i, now, c) => tryStart(s, i as TryStartInput, now, c),
+  confirm: (s, i, now) => confirm(s, i as ConfirmInput, now),
+  complete: (s, i, now, c) => complete(s, i as CompleteInput, now, c),
+  reconcile: (s, i, now, c) => reconcile(s, i as ReconcileInput, now, c),
+  release: (s, i, now, c) => forceRelease(s, (i ?? {}) as ForceReleaseInput, now, c),
+  noteAnswer: (s, i) => noteAnswer(s, i as NoteInput),
+} satisfies Record<string, Operation>;
+
+export type OperationName = keyof typeof OPERATION_TABLE;
+export const OPERATIONS = Object.keys(OPERATION_TABLE) as OperationName[];
+
+function isOperation(name: string): name is OperationName {
+  return Object.prototype.hasOwnProperty.call(OPERATION_TABLE, name);
+}
+
+/** Dispatches one entity operation by name. Throws on an unknown operation or a malformed input. */
 export function applyOperation(
   state: JobState,
   operation: string,
@@ -430,19 +496,9 @@ export function applyOperation(
   now: number,
   config: CoordinatorConfig,
 ): Applied<unknown> {
-  assertOperationInput(operation, input);
-  switch (operation) {
-    case "tryStart":
-      return tryStart(state, input as TryStartInput, now, config);
-    case "confirm":
-      return confirm(state, input as ConfirmInput, now);
-    case "complete":
-      return complete(state, input as CompleteInput, now, config);
-    case "reconcile":
-      return reconcile(state, input as ReconcileInput, now, config);
-    case "release":
-      return forceRelease(state, (input ?? {}) as ForceReleaseInput, now, config);
-    default:
-      throw new Error(`Unknown operation '${operation}'. Known operations: ${OPERATIONS.join(", ")}.`);
+  if (!isOperation(operation)) {
+    throw new Error(`Unknown operation '${operation}'. Known operations: ${OPERATIONS.join(", ")}.`);
   }
+  assertOperationInput(operation, input);
+  return OPERATION_TABLE[operation](state, input, now, config);
 }

@@ -5,6 +5,7 @@ export function jobView(state: JobState, statusUrl: (instanceId: string) => stri
   return {
     job: state.job,
     generation: state.generation,
+    seq: state.seq,
     active: state.active && {
       generation: state.active.generation,
       instanceId: state.active.instanceId,

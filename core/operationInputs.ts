@@ -3,66 +3,76 @@
  * anyone with access to the management API, so a malformed input is refused with a clear error (an
  * operation error; the state is left as it was) instead of being recorded half-understood.
  */
-import { OBSERVED_STATUSES, POLICIES } from "./types";
+import type { OperationName } from "./coordinator";
+import { NOTED_ANSWERS, OBSERVED_STATUSES, POLICIES } from "./types";
 
-type Check = (input: Record<string, unknown>) => string | undefined;
+type Fields = Record<string, unknown>;
+type Check = (input: Fields) => string | undefined;
 
-const isInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+const isInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isText = (v: unknown) => typeof v === "string" && v.length > 0;
 
-const tryStartCheck: Check = (i) => {
-  if (!isText(i.requestId)) return "requestId must be a non-empty string";
-  if (!isText(i.orchestrator)) return "orchestrator must be a non-empty string";
-  if (!(POLICIES as readonly unknown[]).includes(i.policy))
-    return `policy must be one of ${POLICIES.join(", ")}`;
-  if (i.instanceId !== undefined && !isText(i.instanceId))
-    return "instanceId, when given, must be a non-empty string";
-  if (i.attempt !== undefined && !isInt(i.attempt)) return "attempt, when given, must be a whole number";
+/** The first problem among optional fields: `[name, value, test, rule]`. */
+function optional(...fields: [string, unknown, (v: unknown) => boolean, string][]): string | undefined {
+  for (const [name, value, test, rule] of fields) {
+    if (value !== undefined && !test(value)) return `${name}, when given, must be ${rule}`;
+  }
   return undefined;
-};
+}
 
-const CHECKS: Record<string, Check> = {
-  tryStart: tryStartCheck,
+const CHECKS: Record<OperationName, Check> = {
+  tryStart: (i) => {
+    if (!isText(i.requestId)) return "requestId must be a non-empty string";
+    if (!isText(i.orchestrator)) return "orchestrator must be a non-empty string";
+    if (!(POLICIES as readonly unknown[]).includes(i.policy))
+      return `policy must be one of ${POLICIES.join(", ")}`;
+    return optional(
+      ["instanceId", i.instanceId, isText, "a non-empty string"],
+      ["expectSeq", i.expectSeq, isInt, "a whole number"],
+      ["starter", i.starter, isText, "a non-empty string"],
+      ["replaceUpTo", i.replaceUpTo, isInt, "a whole number"],
+    );
+  },
   confirm: (i) =>
     !isInt(i.generation)
       ? "generation must be a whole number"
       : !isText(i.instanceId)
         ? "instanceId must be a non-empty string"
-        : i.cycle !== undefined && !isInt(i.cycle)
-          ? "cycle, when given, must be a whole number"
-          : undefined,
+        : optional(["cycle", i.cycle, isInt, "a whole number"]),
   complete: (i) =>
     !isInt(i.generation)
       ? "generation must be a whole number"
       : i.outcome !== "completed" && i.outcome !== "failed"
         ? "outcome must be completed or failed"
-        : i.summary !== undefined && typeof i.summary !== "string"
-          ? "summary, when given, must be a string"
-          : undefined,
-  reconcile: (i) => {
-    if (!isInt(i.generation)) return "generation must be a whole number";
-    if (!(OBSERVED_STATUSES as readonly unknown[]).includes(i.observedStatus)) {
-      return `observedStatus must be one of ${OBSERVED_STATUSES.join(", ")}`;
-    }
-    if (i.retry === undefined) return undefined;
-    if (typeof i.retry !== "object" || i.retry === null) return "retry, when given, must be a tryStart input";
-    const retry = tryStartCheck(i.retry as Record<string, unknown>);
-    return retry && `retry: ${retry}`;
-  },
+        : optional(
+            ["summary", i.summary, (v) => typeof v === "string", "a string"],
+            ["starter", i.starter, isText, "a non-empty string"],
+          ),
+  reconcile: (i) =>
+    !isInt(i.generation)
+      ? "generation must be a whole number"
+      : !(OBSERVED_STATUSES as readonly unknown[]).includes(i.observedStatus)
+        ? `observedStatus must be one of ${OBSERVED_STATUSES.join(", ")}`
+        : optional(["starter", i.starter, isText, "a non-empty string"]),
   release: (i) =>
-    i.reason !== undefined && typeof i.reason !== "string"
-      ? "reason, when given, must be a string"
-      : undefined,
+    optional(
+      ["reason", i.reason, (v) => typeof v === "string", "a string"],
+      ["generation", i.generation, isInt, "a whole number"],
+      ["requestId", i.requestId, isText, "a non-empty string"],
+      ["starter", i.starter, isText, "a non-empty string"],
+    ),
+  noteAnswer: (i) =>
+    (NOTED_ANSWERS as readonly unknown[]).includes(i.answer)
+      ? undefined
+      : `answer must be one of ${NOTED_ANSWERS.join(", ")}`,
 };
 
 /** Throws an error naming the rule when `input` does not fit `operation`. */
-export function assertOperationInput(operation: string, input: unknown): void {
-  const check = CHECKS[operation];
-  if (!check) return; // unknown operations are refused by applyOperation itself
+export function assertOperationInput(operation: OperationName, input: unknown): void {
   if (operation === "release" && input === undefined) return;
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new Error(`Invalid input for '${operation}': expected a JSON object.`);
   }
-  const problem = check(input as Record<string, unknown>);
+  const problem = CHECKS[operation](input as Fields);
   if (problem) throw new Error(`Invalid input for '${operation}': ${problem}.`);
 }

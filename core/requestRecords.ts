@@ -1,53 +1,94 @@
 /**
- * The per-request decision records (the last `MAX_REQUESTS` request ids). Every start decision reads the
- * whole entity state, so records are stored compactly: `[requestId, code, generation]`, followed by the
- * fixed instance id and the attempt only when they differ from "" (derived `<job>:<generation>`) and 1.
+ * The records of decisions that changed a job, by request id (the last `MAX_REQUESTS`). Rejections and
+ * useExisting answers change nothing and are not kept, so a storm of losing requests cannot push the
+ * winner's record out. Every start decision reads the whole entity state, so records are compact:
+ * `[requestId, "s", generation]` for a start, `[requestId, "l", generation]` for a release, each followed
+ * by the instance id only when it is fixed (seed route) rather than `<job>:<generation>`.
  */
-import type { DecisionCode, RequestRecord } from "./types";
+import { instanceIdFor } from "./runIds";
+import type { Decision, JobState, RequestRecord, RunRef } from "./types";
 
-export const MAX_REQUESTS = 100;
+export const MAX_REQUESTS = 32;
 
-const CODE_OF: Record<DecisionCode, string> = {
-  started: "s",
-  existing: "e",
-  rejected: "r",
-  queueFull: "f",
-  queued: "q",
-};
-const DECISION_OF: Record<string, DecisionCode> = Object.fromEntries(
-  Object.entries(CODE_OF).map(([decision, code]) => [code, decision as DecisionCode]),
-);
-
-export interface RequestDecision {
-  requestId: string;
-  code: DecisionCode;
-  generation: number;
-  /** The instance id when it is fixed (seed route); "" when it is `<job>:<generation>`. */
-  fixedInstanceId: string;
-  attempt: number;
+function without(requests: RequestRecord[], requestId: string): RequestRecord[] {
+  return requests.filter((r) => r[0] !== requestId);
 }
 
-export function toRecord(d: RequestDecision): RequestRecord {
-  const record: RequestRecord = [d.requestId, CODE_OF[d.code], d.generation];
-  if (d.fixedInstanceId !== "" || d.attempt !== 1) record.push(d.fixedInstanceId);
-  if (d.attempt !== 1) record.push(d.attempt);
-  return record;
+/** Records that `requestId` got run `generation` (replacing an earlier record of the same id). */
+export function recordStart(
+  state: JobState,
+  requestId: string,
+  generation: number,
+  instanceId: string,
+): RequestRecord[] {
+  const record: RequestRecord = [requestId, "s", generation];
+  if (instanceId !== instanceIdFor(state.job, generation)) record.push(instanceId);
+  return [...without(state.requests, requestId), record].slice(-MAX_REQUESTS);
 }
 
-export function fromRecord(record: RequestRecord): RequestDecision {
-  const [requestId, code, generation, fixedInstanceId = "", attempt = 1] = record;
-  const decision = DECISION_OF[code];
-  if (!decision) throw new Error(`Unknown decision code '${code}' in request record for '${requestId}'.`);
-  return { requestId, code: decision, generation, fixedInstanceId, attempt };
+/** Records that the release request `requestId` released run `generation`. */
+export function recordRelease(
+  state: JobState,
+  requestId: string,
+  generation: number,
+  instanceId: string,
+): RequestRecord[] {
+  const record: RequestRecord = [requestId, "l", generation];
+  if (instanceId !== instanceIdFor(state.job, generation)) record.push(instanceId);
+  return [...without(state.requests, requestId), record].slice(-MAX_REQUESTS);
 }
 
-/** Records (or overwrites, for a reconcile-and-retry) the decision for a request id. */
-export function pushRequest(requests: RequestRecord[], decision: RequestDecision): RequestRecord[] {
-  return [...requests.filter((r) => r[0] !== decision.requestId), toRecord(decision)].slice(-MAX_REQUESTS);
+/** Forgets a request id (its run was abandoned: the same request may be decided afresh). */
+export function forgetRequest(requests: RequestRecord[], requestId: string): RequestRecord[] {
+  return requests.some((r) => r[0] === requestId) ? without(requests, requestId) : requests;
 }
 
-export function findRequest(requests: RequestRecord[], requestId: string): RequestDecision | undefined {
-  for (let i = requests.length - 1; i >= 0; i--)
-    if (requests[i][0] === requestId) return fromRecord(requests[i]);
+function findRecord(state: JobState, requestId: string, code: "s" | "l"): RequestRecord | undefined {
+  for (let i = state.requests.length - 1; i >= 0; i--) {
+    const r = state.requests[i];
+    if (r[0] === requestId) return r[1] === code ? r : undefined;
+  }
   return undefined;
+}
+
+function holderOrLast(state: JobState) {
+  const run = state.active ?? state.lastFinished;
+  return {
+    generation: run?.generation ?? 0,
+    instanceId: run?.instanceId ?? "",
+    phase: state.active?.phase ?? ("running" as const),
+    orchestrator: run?.orchestrator ?? "",
+  };
+}
+
+/**
+ * The standing decision for a start request id, if the job has one: its run is active, it waits in the
+ * queue, or a recorded run was handed to it. Such a decision is final: a retry gets it again.
+ */
+export function findStartDecision(state: JobState, requestId: string): Decision | undefined {
+  const active = state.active;
+  if (active?.requestId === requestId) {
+    return active.replaces
+      ? {
+          kind: "started",
+          generation: active.generation,
+          instanceId: active.instanceId,
+          replaced: active.replaces,
+        }
+      : { kind: "started", generation: active.generation, instanceId: active.instanceId };
+  }
+  const position = state.queue.findIndex((q) => q.requestId === requestId);
+  if (position >= 0) return { kind: "queued", position: position + 1, holder: holderOrLast(state) };
+  const record = findRecord(state, requestId, "s");
+  if (!record) return undefined;
+  const [, , generation, fixed] = record;
+  return { kind: "started", generation, instanceId: instanceIdFor(state.job, generation, fixed) };
+}
+
+/** The run a release request released, if the job recorded it. */
+export function findRelease(state: JobState, requestId: string): RunRef | undefined {
+  const record = findRecord(state, requestId, "l");
+  if (!record) return undefined;
+  const [, , generation, fixed] = record;
+  return { generation, instanceId: instanceIdFor(state.job, generation, fixed) };
 }

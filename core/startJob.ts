@@ -1,164 +1,146 @@
 /**
- * What a starter does for one start request, written against a small client interface so it can be
- * tested without a host: signal the job's entity, wait for the recorded decision by reading entity
- * state (back-off polling), reconcile a holder whose orchestration ended without reporting, and start
- * the orchestration when the decision says so.
+ * What a starter does for one start request, written against the `CoordinatorClient` port so the same
+ * code runs in the app and in the tests:
+ *
+ * 1. Read the job's entity state. A standing decision for the request id (a retry) is the answer.
+ * 2. Decide the request on that state with the coordinator's own `tryStart`: the starter knows what the
+ *    entity would decide. A rejection or a useExisting answer changes nothing, so it is answered at once
+ *    (after reconciling a holder whose orchestration ended without reporting) and only counted.
+ * 3. A decision that changes the job (start, queue, replace) is signalled as a compare-and-set on the
+ *    state's `seq`: the entity decides it only if nothing was decided in between. Read until the request
+ *    id has its decision (this request won) or `seq` moved on (another request won: back to step 1 with
+ *    the new state).
+ * 4. Whoever holds a run's start ticket starts it; nobody else ever does (no instance is started twice).
+ * 5. If the budget runs out before the entity answers, the request is handed, with its ticket, to a
+ *    follow-up orchestration (core/followUp.ts) and the caller gets `pending`.
  */
-import { delays, type BackoffOptions } from "./backoff";
-import { findRequest } from "./requestRecords";
-import { decisionFromRecord } from "./coordinator";
-import type { ActiveRun, Decision, JobState, ObservedStatus, RunEnvelope, TryStartInput } from "./types";
+import { initialState } from "./boundedState";
+import { runToStartFor, tryStart } from "./coordinator";
+import { observedFrom, type CoordinatorClient, type StartOptions } from "./coordinatorClient";
+import type { PendingRequest } from "./followUp";
+import { FOLLOW_UP_ORCHESTRATOR } from "./names";
+import { findStartDecision } from "./requestRecords";
+import { followUpInstanceId } from "./runIds";
+import { startRunOnce } from "./startRun";
+import type { Decision, JobState, Policy, TryStartInput } from "./types";
+import { Waiter } from "./waiter";
 
-/** Runtime status as the Durable client reports it, or NotFound (never existed or purged). */
-export type InstanceStatus =
-  | "Pending"
-  | "Running"
-  | "ContinuedAsNew"
-  | "Suspended"
-  | "Completed"
-  | "Failed"
-  | "Terminated"
-  | "Canceled"
-  | "NotFound";
+export type { CoordinatorClient, InstanceStatus, StartOptions } from "./coordinatorClient";
 
-export interface CoordinatorClient {
-  signal(job: string, operation: string, input: unknown): Promise<void>;
-  readState(job: string): Promise<JobState | undefined>;
-  /** Starts the orchestration; an instance with this id that is already live is not an error. */
-  startRun(orchestrator: string, instanceId: string, envelope: RunEnvelope): Promise<void>;
-  terminate(instanceId: string, reason: string): Promise<void>;
-  instanceStatus(instanceId: string): Promise<InstanceStatus>;
-  sleep(ms: number): Promise<void>;
-  now(): number;
+export interface StartRequest {
+  requestId: string;
+  orchestrator: string;
+  input?: unknown;
+  policy: Policy;
+  /** Fixed instance id (seed route). */
+  instanceId?: string;
 }
 
-export interface StartOptions {
-  waitBudgetMs: number;
-  poll: BackoffOptions;
-  /** A promoted run still unconfirmed after this long is started again by whoever sees it. */
-  redriveAfterMs?: number;
-}
+export type StartOutcome = Decision | { kind: "pending"; requestId: string; ticket: string };
 
-export type StartOutcome = Decision | { kind: "timeout"; requestId: string };
-
-const ENDED: ReadonlySet<InstanceStatus> = new Set([
-  "Completed",
-  "Failed",
-  "Terminated",
-  "Canceled",
-  "NotFound",
-]);
-
-export function observedFrom(status: InstanceStatus): ObservedStatus | undefined {
-  if (!ENDED.has(status)) return undefined;
-  if (status === "Canceled") return "Terminated";
-  return status as ObservedStatus;
-}
-
-interface Waited {
-  decision: Decision;
-  state: JobState;
-}
-
-async function waitForDecision(
+/** Hands the request to a follow-up orchestration that holds the same ticket (the starter stops here). */
+export async function handOff(
   client: CoordinatorClient,
-  job: string,
+  pending: PendingRequest,
   requestId: string,
-  attempt: number,
-  options: StartOptions,
-): Promise<Waited | undefined> {
-  const check = async (): Promise<Waited | undefined> => {
-    const state = await client.readState(job);
-    const record = state && findRequest(state.requests, requestId);
-    if (!state || !record || record.attempt < attempt) return undefined;
-    return { decision: decisionFromRecord(record, state), state };
-  };
-  const first = await check();
-  if (first) return first;
-  for (const delay of delays(options.waitBudgetMs, options.poll)) {
-    await client.sleep(delay);
-    const found = await check();
-    if (found) return found;
-  }
-  return undefined;
+  ticket: string,
+): Promise<{ kind: "pending"; requestId: string; ticket: string }> {
+  await client.startNew(FOLLOW_UP_ORCHESTRATOR, followUpInstanceId(pending.job, requestId, ticket), pending);
+  return { kind: "pending", requestId, ticket };
 }
 
-function holderOf(decision: Decision) {
-  return decision.kind === "started" ? undefined : decision.holder;
-}
-
-/** Starts the run promoted from the queue if it is still waiting to be started; returns it. */
-export async function startPromotedRun(
+/** Starts the active run if this ticket is its start ticket (a run a reconcile or release promoted). */
+export async function startIfTicketHolder(
   client: CoordinatorClient,
   state: JobState,
-): Promise<ActiveRun | undefined> {
-  const active = state.active;
-  if (!active || active.phase !== "starting" || !active.promoted) return undefined;
-  const envelope: RunEnvelope = { job: state.job, generation: active.generation };
-  if (active.pendingInput !== undefined) envelope.input = active.pendingInput;
-  await client.startRun(active.orchestrator, active.instanceId, envelope);
-  return active;
-}
-
-/** Starts a promoted run nobody seems to be starting (the releasing orchestration's activity normally does). */
-async function redrivePromoted(
-  client: CoordinatorClient,
-  state: JobState,
-  ownRequestId: string,
-  force: boolean,
+  ticket: string,
   options: StartOptions,
 ): Promise<void> {
-  const active = state.active;
-  if (!active || active.requestId === ownRequestId) return;
-  if (!force && client.now() - active.acquiredAt < (options.redriveAfterMs ?? 2000)) return;
-  await startPromotedRun(client, state);
+  const run = runToStartFor(state, ticket);
+  if (run) await startRunOnce(client, run, run.input, { ...options, precheck: false });
 }
 
-export async function startJob(
+async function answerStanding(
   client: CoordinatorClient,
-  job: string,
-  request: TryStartInput,
+  request: StartRequest,
+  decision: Decision,
+  state: JobState,
+  ticket: string,
   options: StartOptions,
-): Promise<StartOutcome> {
-  await client.signal(job, "tryStart", request);
-  let waited = await waitForDecision(client, job, request.requestId, request.attempt ?? 1, options);
-  if (!waited) return { kind: "timeout", requestId: request.requestId };
-  let reconciled = false;
-
-  // A confirmed holder only leaves by reporting; if its orchestration ended without a report
-  // (terminated, purged, crashed host), reconcile and re-decide this same request.
-  const holder = holderOf(waited.decision);
-  if (holder && holder.phase === "running" && waited.state.active?.generation === holder.generation) {
-    const observed = observedFrom(await client.instanceStatus(holder.instanceId));
-    if (observed) {
-      const attempt = (request.attempt ?? 1) + 1;
-      await client.signal(job, "reconcile", {
-        generation: holder.generation,
-        observedStatus: observed,
-        retry: { ...request, attempt },
-      });
-      waited = await waitForDecision(client, job, request.requestId, attempt, options);
-      if (!waited) return { kind: "timeout", requestId: request.requestId };
-      reconciled = true;
-    }
-  }
-
-  const { decision, state } = waited;
-  if (decision.kind === "started") {
+): Promise<Decision> {
+  const run = runToStartFor(state, ticket);
+  if (decision.kind === "started" && run?.generation === decision.generation) {
     if (decision.replaced) {
       // Best effort here; the new run's orchestration terminates it too before running user code.
       await client
         .terminate(decision.replaced.instanceId, `replaced by generation ${decision.generation}`)
         .catch(() => undefined);
     }
-    // Start only while the run still waits to be started (an idempotent retry of a finished run does not restart it).
-    if (state.active?.generation === decision.generation && state.active.phase === "starting") {
-      const envelope: RunEnvelope = { job, generation: decision.generation };
-      if (request.input !== undefined) envelope.input = request.input;
-      await client.startRun(request.orchestrator, decision.instanceId, envelope);
-    }
-  } else {
-    await redrivePromoted(client, state, request.requestId, reconciled, options);
+    await startRunOnce(client, run, request.input, { ...options, precheck: false });
   }
   return decision;
+}
+
+export async function startJob(
+  client: CoordinatorClient,
+  job: string,
+  request: StartRequest,
+  options: StartOptions,
+): Promise<StartOutcome> {
+  const ticket = client.newTicket();
+  const waiter = new Waiter(client, job, options);
+  let state = (await client.readState(job)) ?? initialState(job);
+  const req: TryStartInput = { ...request, starter: ticket };
+  if (request.policy === "replace") req.replaceUpTo = state.generation;
+  const pending: PendingRequest = { kind: "start", job, request: req };
+  const reconciled = new Set<number>();
+  // Set when the entity decided this request without the outcome predicted here (it saw the holder's lease
+  // as running while this starter's clock said it had ended): from then on, predict with the entity's view.
+  let leaseStillHeld = false;
+
+  for (;;) {
+    const standing = findStartDecision(state, request.requestId);
+    if (standing) return answerStanding(client, request, standing, state, ticket, options);
+
+    const seq = state.seq;
+    const now =
+      leaseStillHeld && state.active ? Math.min(client.now(), state.active.leaseUntil - 1) : client.now();
+    const predicted = tryStart(state, { ...req, expectSeq: seq }, now, options.config).answer;
+    if (predicted.kind === "outdated")
+      throw new Error("unreachable: the prediction uses the state's own seq");
+
+    // A confirmed holder only leaves by reporting; if its orchestration ended without a report
+    // (terminated, purged, crashed host), reconcile it, then decide again on the new state.
+    const holder = predicted.kind === "started" ? undefined : predicted.holder;
+    if (holder && holder.phase === "running" && !reconciled.has(holder.generation)) {
+      reconciled.add(holder.generation);
+      const observed = observedFrom((await client.instance(holder.instanceId)).status);
+      if (observed) {
+        const reconcile = { generation: holder.generation, observedStatus: observed, starter: ticket };
+        await client.signal(job, "reconcile", reconcile);
+        const next = await waiter.until((s) => s.active?.generation !== holder.generation);
+        if (!next) return handOff(client, { ...pending, reconcile }, request.requestId, ticket);
+        await startIfTicketHolder(client, next, ticket, options);
+        state = next;
+        continue;
+      }
+    }
+
+    if (predicted.kind === "started" || predicted.kind === "queued") {
+      await client.signal(job, "tryStart", { ...req, expectSeq: seq });
+      const next = await waiter.until(
+        (s) => s.seq > seq || findStartDecision(s, request.requestId) !== undefined,
+      );
+      if (!next) return handOff(client, pending, request.requestId, ticket);
+      // Decided at our seq, not recorded, same holder: the entity saw the holder's lease running.
+      if (next.seq === seq + 1 && next.active && next.active.generation === state.active?.generation) {
+        leaseStillHeld = true;
+      }
+      state = next;
+      continue;
+    }
+    // The answer stands whether or not it is counted.
+    await client.signal(job, "noteAnswer", { answer: predicted.kind }).catch(() => undefined);
+    return predicted;
+  }
 }

@@ -32,11 +32,14 @@ export interface ActiveRun {
   /** After this time an unconfirmed run may be taken over by the next tryStart. */
   leaseUntil: number;
   /**
-   * Input of a run promoted from the queue, kept until the run confirms so that whoever re-drives the
-   * start (the finishing orchestration's start activity, a timer tick) still has it.
+   * The ticket of the one party that starts this run's orchestration while it is `starting`: the starter
+   * whose request was accepted, or whoever released the job when the run was promoted from the queue.
+   * Nobody else ever starts it, so no instance is started twice (see README, "A run is started once").
    */
+  starter?: string;
+  /** Input of a run promoted from the queue, kept until the run confirms (its starter needs it). */
   pendingInput?: unknown;
-  /** Set when the run was promoted from the queue (its starter is the previous run, not an HTTP caller). */
+  /** Set when the run was promoted from the queue. */
   promoted?: boolean;
   /** The run this one replaced (policy replace), for the starter's answer. */
   replaces?: RunRef;
@@ -82,32 +85,41 @@ export interface Counters {
   superseded: number;
   stale: number;
   leaseExpired: number;
+  /** Compare-and-set start requests that arrived after the job had changed (the starter re-reads and retries). */
+  outdated: number;
 }
 
 /** A compact event record: [time, type, generation, detail?]. Bounded to the last `MAX_EVENTS`. */
 export type EventRecord = [at: number, type: string, generation: number, detail?: string];
 
-/** Decision codes stored per request id. */
-export type DecisionCode = "started" | "existing" | "rejected" | "queueFull" | "queued";
-
-/** A compact request record; see core/requestRecords.ts for its encoding. */
+/**
+ * A compact record of a decision that changed the job, by request id (see core/requestRecords.ts):
+ * "s" = the request got run `generation` (its instance id is `fixedInstanceId`, or `<job>:<generation>`
+ * when absent); "l" = the release request released run `generation`.
+ */
 export type RequestRecord = [
   requestId: string,
-  code: string,
+  code: "s" | "l",
   generation: number,
   fixedInstanceId?: string,
-  attempt?: number,
 ];
 
 export interface JobState {
   job: string;
   /** Last generation handed out; generations increase by one per accepted run and never repeat. */
   generation: number;
+  /**
+   * The decision sequence: +1 for every start request the entity decided and every promotion from the
+   * queue. A starter's `tryStart` names the `seq` it read (`expectSeq`): the entity decides it only if
+   * nothing was decided in between, so the starter knows the decision from the state it read.
+   */
+  seq: number;
   active?: ActiveRun;
   queue: QueuedRequest[];
   lastFinished?: FinishedRun;
   counters: Counters;
   events: EventRecord[];
+  /** Decisions that changed the job, last `MAX_REQUESTS`; rejections and useExisting answers are not kept. */
   requests: RequestRecord[];
   /**
    * Confirmed runs that were replaced and may still be executing. The next run to confirm is told to
@@ -128,8 +140,19 @@ export interface TryStartInput {
   policy: Policy;
   /** Fixed instance id (seed route). Without it the instance id is `<job>:<generation>`. */
   instanceId?: string;
-  /** Attempt number; a reconcile-and-retry re-decides the same request id with a higher attempt. */
-  attempt?: number;
+  /**
+   * Compare-and-set: decide only while the job's `seq` still equals this, otherwise change nothing (the
+   * answer is `outdated`). Absent: decide now (a caller that gets the answer directly, an orchestration).
+   */
+  expectSeq?: number;
+  /** The caller's ticket: if this request is accepted, the caller (and only it) starts the run. */
+  starter?: string;
+  /**
+   * Policy `replace` only: the newest generation this request may replace (the job's generation when the
+   * request arrived). A run accepted while the request was in flight is not replaced: the answer is a
+   * rejection with reason `conflict`, so concurrent replace requests cannot replace each other in turn.
+   */
+  replaceUpTo?: number;
 }
 
 export interface HolderInfo {
@@ -139,17 +162,43 @@ export interface HolderInfo {
   orchestrator: string;
 }
 
+export type RejectReason = "held" | "queueFull" | "conflict";
+
 export type Decision =
   | {
       kind: "started";
       generation: number;
       instanceId: string;
       /** The run this one replaced (policy replace): the starter terminates it. */
-      replaced?: { generation: number; instanceId: string };
+      replaced?: RunRef;
     }
   | { kind: "existing"; holder: HolderInfo }
-  | { kind: "rejected"; holder: HolderInfo; reason: "held" | "queueFull" }
+  | { kind: "rejected"; holder: HolderInfo; reason: RejectReason }
   | { kind: "queued"; position: number; holder: HolderInfo };
+
+export type DecisionKind = Decision["kind"];
+
+/** A run whose orchestration the receiver must start (it holds the run's start ticket). */
+export interface RunToStart {
+  job: string;
+  generation: number;
+  instanceId: string;
+  orchestrator: string;
+  /** The request the run belongs to. */
+  requestId: string;
+  /** The run's input when the entity keeps it (a run promoted from the queue). */
+  input?: unknown;
+}
+
+export type TryStartAnswer =
+  | { kind: "outdated"; seq: number }
+  | (Decision & {
+      /**
+       * The active run, while it waits to be started, when the caller's ticket is its start ticket: the
+       * caller's own run, or one its earlier reconcile promoted from the queue. The caller must start it.
+       */
+      mustStart?: RunToStart;
+    });
 
 export interface ConfirmInput {
   generation: number;
@@ -165,20 +214,19 @@ export interface CompleteInput {
   generation: number;
   outcome: "completed" | "failed";
   summary?: string;
+  /** The completing orchestration's ticket: it starts the run promoted from the queue, if any. */
+  starter?: string;
 }
 
 /** A run promoted from the queue: whoever receives it must start its orchestration. */
-export interface PromotedRun {
-  job: string;
-  generation: number;
-  instanceId: string;
-  orchestrator: string;
-  input?: unknown;
-}
+export type PromotedRun = RunToStart;
 
 export interface ReleaseAnswer {
   released: boolean;
+  /** The run that was released. */
+  run?: RunRef;
   reason?: "stale" | "noHolder" | "starting";
+  /** The run promoted from the queue, when the caller holds its start ticket. */
   promoted?: PromotedRun;
 }
 
@@ -188,12 +236,26 @@ export type ObservedStatus = (typeof OBSERVED_STATUSES)[number];
 export interface ReconcileInput {
   generation: number;
   observedStatus: ObservedStatus;
-  /** Re-decide this request after reconciling (same request id, higher attempt). */
-  retry?: TryStartInput;
+  /** The reconciling caller's ticket: it starts the run promoted from the queue, if any. */
+  starter?: string;
 }
 
 export interface ForceReleaseInput {
   reason?: string;
+  /** Release only this run (the one the caller saw); a later run is left alone. */
+  generation?: number;
+  /** Recorded when the release applies, so the caller (or a retry) can tell it did. */
+  requestId?: string;
+  /** The releasing caller's ticket: it starts the run promoted from the queue, if any. */
+  starter?: string;
+}
+
+/** Answers a starter gave from the state it read, without a decision by the entity: counted only. */
+export const NOTED_ANSWERS = ["rejected", "existing"] as const;
+export type NotedAnswer = (typeof NOTED_ANSWERS)[number];
+
+export interface NoteInput {
+  answer: NotedAnswer;
 }
 
 /** The input envelope every singleton orchestration receives: the fencing token travels in it. */

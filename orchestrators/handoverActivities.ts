@@ -1,37 +1,35 @@
 /**
- * Activities the wrapper uses for hand-overs an orchestration cannot do itself (JavaScript
- * orchestrations and entities cannot start or terminate other instances): starting a run promoted from
- * the queue, and terminating a run replaced by policy `replace`.
+ * Activities for hand-overs an orchestration cannot do itself (JavaScript orchestrations and entities
+ * cannot start or terminate other instances): starting a run whose start ticket the orchestration holds
+ * (promoted from the queue, or a follow-up's own run), and terminating a run replaced by policy `replace`.
+ * Activities run at least once, so the start first checks whether the run's instance already exists.
  */
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
+import { startOptions } from "../core/config";
 import { START_RUN_ACTIVITY, TERMINATE_RUN_ACTIVITY } from "../core/names";
-import type { PromotedRun } from "../core/types";
+import { startRunOnce } from "../core/startRun";
+import type { RunToStart } from "../core/types";
 import { coordinatorFor } from "../starters/durableCoordinatorClient";
 
 const clientInput = df.input.durableClient();
 
 df.app.activity(START_RUN_ACTIVITY, {
   extraInputs: [clientInput],
-  handler: async (run: PromotedRun, context: InvocationContext) => {
-    const client = coordinatorFor(context, clientInput);
-    const envelope =
-      run.input === undefined
-        ? { job: run.job, generation: run.generation }
-        : { job: run.job, generation: run.generation, input: run.input };
-    await client.startRun(run.orchestrator, run.instanceId, envelope);
-    context.log(
-      `Started promoted run ${run.generation} of job '${run.job}' as instance '${run.instanceId}'.`,
-    );
-    return run.instanceId;
+  handler: async ({ run, input }: { run: RunToStart; input?: unknown }, context: InvocationContext) => {
+    const result = await startRunOnce(coordinatorFor(context, clientInput), run, input, {
+      ...startOptions(),
+      precheck: true,
+    });
+    context.log(`Run ${run.generation} of job '${run.job}' as instance '${run.instanceId}': ${result}.`);
+    return result;
   },
 });
 
 df.app.activity(TERMINATE_RUN_ACTIVITY, {
   extraInputs: [clientInput],
   handler: async (req: { instanceId: string; reason: string }, context: InvocationContext) => {
-    const client = coordinatorFor(context, clientInput);
-    await client.terminate(req.instanceId, req.reason);
+    await coordinatorFor(context, clientInput).terminate(req.instanceId, req.reason);
     return req.instanceId;
   },
 });

@@ -1,25 +1,29 @@
 /**
- * The singleton orchestration wrapper: `singletonOrchestration(name, handler)` registers `handler` as a
- * Durable orchestration that first confirms it holds its job's lock and reports back when it ends.
+ * The singleton orchestration wrapper: `singletonOrchestration(name, handler, { checkInput })` registers
+ * `handler` as a Durable orchestration that runs the steps of core/runSteps.ts: confirm that it holds its
+ * job's lock before any user code, terminate replaced runs, run the user's code, report completion and
+ * start the run promoted from the queue. This file only turns each step into a Durable task.
  *
- * - `confirm` (callEntity) runs before any user code; a `superseded` answer ends the orchestration
- *   without running user code (a late start of a run whose lease was taken over, or a duplicate start).
- * - success reports `complete(completed)`; an exception reports `complete(failed)` and then fails the
- *   orchestration with the original error.
+ * - `context.df.getInput()` inside the handler is the caller's input (the envelope is unwrapped), and it
+ *   has passed the job's `checkInput` (starters refuse a bad input with a 400 before deciding anything;
+ *   the wrapper checks again, so a run started any other way fails cleanly before doing any work).
  * - `context.df.continueAsNew(input)` keeps the lock: the fencing token travels into the next input.
- * - a run promoted from the queue when this one releases the lock is started by an activity, so the
- *   hand-over survives a crash (the activity is retried on replay).
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import { COORDINATOR_ENTITY, START_RUN_ACTIVITY, TERMINATE_RUN_ACTIVITY } from "../core/names";
-import { registerSingletonOrchestrator } from "../core/orchestratorCatalog";
-import { errorSummary, outputSummary } from "../core/summary";
-import type { CompleteInput, ConfirmAnswer, ReleaseAnswer, RunEnvelope } from "../core/types";
+import { registerSingletonOrchestrator, type InputCheck } from "../core/orchestratorCatalog";
+import { runSteps, type RunStep, type UserCodeOutcome } from "../core/runSteps";
+import type { RunEnvelope } from "../core/types";
 
 export interface SingletonRunInfo {
   job: string;
   generation: number;
+}
+
+export interface SingletonOptions {
+  /** Refuses a bad input (HTTP 400 naming the field at the starters; a failed run inside the wrapper). */
+  checkInput?: InputCheck;
 }
 
 const runInfo = new WeakMap<object, SingletonRunInfo>();
@@ -34,14 +38,53 @@ export function singletonRun(context: OrchestrationContext): SingletonRunInfo {
   return info;
 }
 
-const handoverRetry = new df.RetryOptions(1000, 5);
+/** Hand-over activities are retried: they start or terminate other instances and must not be lost. */
+export const handoverRetry = new df.RetryOptions(1000, 5);
 
 function isEnvelope(value: unknown): value is RunEnvelope {
   const v = value as RunEnvelope | undefined;
   return typeof v === "object" && v !== null && typeof v.job === "string" && Number.isInteger(v.generation);
 }
 
-export function wrapSingleton(handler: OrchestrationHandler): OrchestrationHandler {
+/** Runs the user's handler as the wrapped orchestration's user code, with the envelope unwrapped. */
+function* userCode(
+  context: OrchestrationContext,
+  envelope: RunEnvelope,
+  handler: OrchestrationHandler,
+  checkInput: InputCheck | undefined,
+): Generator<Task, UserCodeOutcome, unknown> {
+  const { job, generation } = envelope;
+  const cycle = envelope.cycle ?? 0;
+  let continuedAsNew = false;
+  const dfContext = context.df;
+  const originalContinueAsNew = dfContext.continueAsNew.bind(dfContext);
+  Object.defineProperty(dfContext, "getInput", { value: () => envelope.input, configurable: true });
+  Object.defineProperty(dfContext, "continueAsNew", {
+    configurable: true,
+    value: (input: unknown) => {
+      continuedAsNew = true;
+      const next: RunEnvelope = { job, generation, cycle: cycle + 1 };
+      if (input !== undefined) next.input = input;
+      originalContinueAsNew(next);
+    },
+  });
+  runInfo.set(context, { job, generation });
+  try {
+    const problem = checkInput?.(envelope.input);
+    if (problem) {
+      throw new Error(`Invalid input${problem.field ? ` field '${problem.field}'` : ""}: ${problem.detail}`);
+    }
+    const value: unknown = yield* handler(context);
+    return { ok: true, value, continuedAsNew };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+export function wrapSingleton(
+  handler: OrchestrationHandler,
+  options: SingletonOptions = {},
+): OrchestrationHandler {
   return function* singleton(context: OrchestrationContext): Generator<Task, unknown, unknown> {
     const envelope = context.df.getInput<unknown>();
     if (!isEnvelope(envelope)) {
@@ -49,76 +92,56 @@ export function wrapSingleton(handler: OrchestrationHandler): OrchestrationHandl
         "A singleton orchestration must be started through the job coordinator (its input carries the job name and generation).",
       );
     }
-    const { job, generation } = envelope;
-    const cycle = envelope.cycle ?? 0;
-    const entityId = new df.EntityId(COORDINATOR_ENTITY, job);
-    const answer = (yield context.df.callEntity(entityId, "confirm", {
-      generation,
-      instanceId: context.df.instanceId,
-      cycle,
-    })) as ConfirmAnswer;
-    if (answer.status !== "holder") {
-      if (!context.df.isReplaying)
-        context.warn(`Run ${generation} of job '${job}' was superseded; no user code runs.`);
-      return { superseded: true, job, generation };
+    const entityId = new df.EntityId(COORDINATOR_ENTITY, envelope.job);
+    const steps = runSteps(envelope, context.df.instanceId);
+    let feed: unknown = undefined;
+    for (;;) {
+      const next = steps.next(feed);
+      if (next.done) {
+        const end = next.value;
+        if (end.kind === "superseded") {
+          if (!context.df.isReplaying) {
+            context.warn(
+              `Run ${envelope.generation} of job '${envelope.job}' was superseded; no user code runs.`,
+            );
+          }
+          return end.output;
+        }
+        if (end.kind === "threw") throw end.error;
+        return end.value;
+      }
+      const step: RunStep = next.value;
+      switch (step.kind) {
+        case "confirm":
+        case "complete":
+          feed = yield context.df.callEntity(entityId, step.kind, step.input);
+          break;
+        case "terminate":
+          feed = yield context.df.callActivityWithRetry(TERMINATE_RUN_ACTIVITY, handoverRetry, {
+            instanceId: step.instanceId,
+            reason: step.reason,
+          });
+          break;
+        case "userCode":
+          feed = yield* userCode(context, envelope, handler, options.checkInput);
+          break;
+        case "startRun":
+          feed = yield context.df.callActivityWithRetry(START_RUN_ACTIVITY, handoverRetry, {
+            run: step.run,
+            input: step.run.input,
+          });
+          break;
+      }
     }
-    // Replaced runs that may still be executing are terminated before any user code runs.
-    for (const replaced of answer.terminate ?? []) {
-      yield context.df.callActivityWithRetry(TERMINATE_RUN_ACTIVITY, handoverRetry, {
-        instanceId: replaced.instanceId,
-        reason: `replaced by generation ${generation} of job '${job}'`,
-      });
-    }
-
-    // The user's code sees its own input, and continueAsNew keeps the envelope (and so the lock).
-    let continued = false;
-    const dfContext = context.df;
-    const originalContinueAsNew = dfContext.continueAsNew.bind(dfContext);
-    Object.defineProperty(dfContext, "getInput", { value: () => envelope.input, configurable: true });
-    Object.defineProperty(dfContext, "continueAsNew", {
-      configurable: true,
-      value: (input: unknown) => {
-        continued = true;
-        const next: RunEnvelope = { job, generation, cycle: cycle + 1 };
-        if (input !== undefined) next.input = input;
-        originalContinueAsNew(next);
-      },
-    });
-    runInfo.set(context, { job, generation });
-
-    let result: unknown;
-    try {
-      result = yield* handler(context);
-    } catch (error) {
-      yield* report(context, entityId, { generation, outcome: "failed", summary: errorSummary(error) });
-      throw error;
-    }
-    if (continued) return result;
-    const summary = outputSummary(result);
-    yield* report(
-      context,
-      entityId,
-      summary === undefined
-        ? { generation, outcome: "completed" }
-        : { generation, outcome: "completed", summary },
-    );
-    return result;
   };
 }
 
-function* report(
-  context: OrchestrationContext,
-  entityId: df.EntityId,
-  input: CompleteInput,
-): Generator<Task, void, unknown> {
-  const answer = (yield context.df.callEntity(entityId, "complete", input)) as ReleaseAnswer;
-  if (answer.promoted) {
-    yield context.df.callActivityWithRetry(START_RUN_ACTIVITY, handoverRetry, answer.promoted);
-  }
-}
-
 /** Registers `handler` as a singleton job orchestration named `name`. */
-export function singletonOrchestration(name: string, handler: OrchestrationHandler): void {
-  registerSingletonOrchestrator(name);
-  df.app.orchestration(name, wrapSingleton(handler));
+export function singletonOrchestration(
+  name: string,
+  handler: OrchestrationHandler,
+  options: SingletonOptions = {},
+): void {
+  registerSingletonOrchestrator(name, options.checkInput);
+  df.app.orchestration(name, wrapSingleton(handler, options));
 }

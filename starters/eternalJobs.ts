@@ -8,9 +8,9 @@ import * as df from "durable-functions";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { settings } from "../core/config";
+import { startOptions } from "../core/config";
 import { parseEternalJobs, timerFunctionName, type EternalJob } from "../core/eternalJobsConfig";
-import { knownOrchestrators } from "../core/orchestratorCatalog";
+import { inputProblem, knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob, type StartOutcome } from "../core/startJob";
 import { coordinatorFor } from "./durableCoordinatorClient";
 
@@ -37,7 +37,13 @@ export async function tick(
     );
     return undefined;
   }
-  const s = settings();
+  const problem = inputProblem(job.orchestrator, job.input);
+  if (problem) {
+    context.error(
+      `Eternal job '${job.name}': its input is refused by '${job.orchestrator}'${problem.field ? ` (field '${problem.field}')` : ""}: ${problem.detail}.`,
+    );
+    return undefined;
+  }
   const outcome = await startJob(
     coordinatorFor(context, clientInputBinding),
     job.name,
@@ -47,13 +53,15 @@ export async function tick(
       input: job.input,
       policy: "useExisting",
     },
-    { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
+    startOptions(),
   );
   const late = timer.isPastDue ? " (past due)" : "";
   if (outcome.kind === "started")
     context.log(`Eternal job '${job.name}': started generation ${outcome.generation}${late}.`);
-  else if (outcome.kind === "timeout")
-    context.warn(`Eternal job '${job.name}': no decision in time; the next tick retries.`);
+  else if (outcome.kind === "pending")
+    context.warn(
+      `Eternal job '${job.name}': no decision in time; a follow-up orchestration finishes the tick.`,
+    );
   return outcome;
 }
 

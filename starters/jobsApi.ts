@@ -1,53 +1,44 @@
 /**
  * The job API:
  * - `POST /api/jobs/{jobName}/start` `{orchestrator, input, policy, idempotencyKey}` (or `Idempotency-Key`)
+ * - `GET /api/jobs/{jobName}/requests/{requestId}`: the answer of a request that was answered `pending`
  * - `GET /api/jobs/{jobName}`: the job's state for dashboards
  * - `GET /api/jobs`: every job name (from the registry entity; JavaScript clients cannot list entities)
  * - `POST /api/jobs/{jobName}/release` (admin): force-release the lock
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import type { DurableClient } from "durable-functions";
 import { randomUUID } from "node:crypto";
-import { settings } from "../core/config";
+import { settings, startOptions } from "../core/config";
+import type { FollowUpResult } from "../core/followUp";
 import { mergeRegistries, registryShardKeys, type RegistryState } from "../core/jobRegistry";
 import { jobView } from "../core/jobView";
-import { releaseJob } from "../core/releaseJob";
 import { REGISTRY_ENTITY } from "../core/names";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
+import { releaseJob } from "../core/releaseJob";
+import { findRelease, findStartDecision } from "../core/requestRecords";
+import { followUpPrefix } from "../core/runIds";
 import { startJob } from "../core/startJob";
 import {
   apiError,
+  IDEMPOTENCY_KEY_PATTERN,
   isApiError,
   parseReleaseRequest,
   parseStartRequest,
   validateJobName,
   type ApiError,
 } from "../core/validation";
-import { coordinatorFor } from "./durableCoordinatorClient";
-import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
+import {
+  inputError,
+  pendingResponse,
+  releaseResponse,
+  responseUrls,
+  startResponse,
+} from "./decisionResponses";
+import { coordinatorFor, rpcFor } from "./durableCoordinatorClient";
+import { errorResponse, httpHandler, json, readBody } from "./httpResponses";
 
 const clientInput = df.input.durableClient();
-
-/** The check-status payload with URLs on the origin the caller used (as createCheckStatusResponse does). */
-function managementPayload(
-  client: DurableClient,
-  request: HttpRequest,
-  instanceId: string,
-): Record<string, string> {
-  const origin = new URL(request.url).origin;
-  const payload = client.createHttpManagementPayload(instanceId) as unknown as Record<string, string>;
-  return Object.fromEntries(
-    Object.entries(payload).map(([k, v]) => [
-      k,
-      /^https?:\/\//.test(v) ? origin + v.slice(new URL(v).origin.length) : v,
-    ]),
-  );
-}
-
-function statusUrl(client: DurableClient, request: HttpRequest) {
-  return (instanceId: string) => managementPayload(client, request, instanceId).statusQueryGetUri;
-}
 
 /** The job name from the route and the body (at most 64 KB) of a POST to a job. */
 async function readJobRequest(request: HttpRequest): Promise<{ job: string; body: string } | ApiError> {
@@ -65,91 +56,112 @@ export async function startJobHttp(
   const read = await readJobRequest(request);
   if (isApiError(read)) return errorResponse(read);
   const { job, body } = read;
-  const s = settings();
   const parsed = parseStartRequest(
     body,
     request.headers.get("idempotency-key"),
-    s.defaultPolicy,
+    settings().defaultPolicy,
     knownOrchestrators(),
   );
   if (isApiError(parsed)) return errorResponse(parsed);
+  const invalidInput = inputError(parsed.orchestrator, parsed.input);
+  if (invalidInput) return errorResponse(invalidInput);
 
-  const client = df.getClient(context);
   const requestId = parsed.idempotencyKey ?? randomUUID();
   const outcome = await startJob(
     coordinatorFor(context, clientInput),
     job,
     { requestId, orchestrator: parsed.orchestrator, input: parsed.input, policy: parsed.policy },
-    { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
+    startOptions(),
   );
-  const url = statusUrl(client, request);
-  switch (outcome.kind) {
-    case "started": {
-      context.log(`Job '${job}': started generation ${outcome.generation} as '${outcome.instanceId}'.`);
-      return json(
-        202,
-        {
-          status: "started",
-          job,
-          requestId,
-          generation: outcome.generation,
-          instanceId: outcome.instanceId,
-          ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
-          ...managementPayload(client, request, outcome.instanceId),
-        },
-        { Location: url(outcome.instanceId) },
-      );
-    }
-    case "queued":
-      return json(202, {
-        status: "queued",
-        job,
-        requestId,
-        position: outcome.position,
-        holder: { ...outcome.holder, statusQueryGetUri: url(outcome.holder.instanceId) },
-      });
-    case "existing":
-      return json(200, {
-        status: "existing",
-        job,
-        requestId,
-        generation: outcome.holder.generation,
-        instanceId: outcome.holder.instanceId,
-        phase: outcome.holder.phase,
-        statusQueryGetUri: url(outcome.holder.instanceId),
-      });
-    case "rejected":
-      return json(409, {
-        error: outcome.reason === "queueFull" ? "queue full" : "job is running",
-        detail:
-          outcome.reason === "queueFull"
-            ? `job '${job}' is held by generation ${outcome.holder.generation} and its queue is full`
-            : `job '${job}' is held by generation ${outcome.holder.generation}`,
-        job,
-        requestId,
-        holder: { ...outcome.holder, statusQueryGetUri: url(outcome.holder.instanceId) },
-      });
-    case "timeout":
-      return errorResponse(
-        apiError(
-          503,
-          "decision pending",
-          `no decision within ${s.waitBudgetMs} ms; retry with the same idempotency key (${requestId})`,
-        ),
-        { "Retry-After": retryAfterSeconds(s.waitBudgetMs) },
-      );
+  if (outcome.kind === "started") {
+    context.log(`Job '${job}': started generation ${outcome.generation} as '${outcome.instanceId}'.`);
+  } else if (outcome.kind === "pending") {
+    context.warn(`Job '${job}': request '${requestId}' is pending (no decision within the wait budget).`);
   }
+  return startResponse(job, requestId, outcome, responseUrls(df.getClient(context), request, job, 3));
+}
+
+/** Status payloads of a request's follow-ups (the SDK cannot filter by prefix, hence the management API). */
+async function followUpsOf(context: InvocationContext, prefix: string): Promise<Record<string, unknown>[]> {
+  const rpc = rpcFor(context, clientInput);
+  if (rpc) return rpc.instancesWithPrefix(prefix);
+  const all = (await df.getClient(context).getStatusAll()) as unknown as Record<string, unknown>[];
+  return all.filter((s) => String(s.instanceId).startsWith(prefix));
+}
+
+/** The answer of a request: its standing decision in the job's state, else its follow-up's output. */
+export async function getRequest(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const job = request.params.jobName;
+  const invalid = validateJobName(job);
+  if (invalid) return errorResponse(invalid);
+  const requestId = request.params.requestId;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(requestId)) {
+    return errorResponse(
+      apiError(
+        400,
+        "invalid request id",
+        `'${requestId}' must match ${IDEMPOTENCY_KEY_PATTERN.source}`,
+        "requestId",
+      ),
+    );
+  }
+  const urls = responseUrls(df.getClient(context), request, job, 4);
+  const state = await coordinatorFor(context, clientInput).readState(job);
+  const standing = state && findStartDecision(state, requestId);
+  if (standing) return startResponse(job, requestId, standing, urls);
+  const released = state && findRelease(state, requestId);
+  if (released) return releaseResponse(job, requestId, { kind: "released", released }, urls);
+
+  const followUps = await followUpsOf(context, followUpPrefix(job, requestId));
+  if (
+    followUps.some((f) =>
+      ["Pending", "Running", "ContinuedAsNew", "Suspended"].includes(String(f.runtimeStatus)),
+    )
+  ) {
+    return pendingResponse(job, requestId, urls);
+  }
+  const done = followUps.find((f) => f.runtimeStatus === "Completed");
+  if (done) {
+    const result = done.output as FollowUpResult;
+    return result.kind === "start"
+      ? startResponse(job, requestId, result.decision, urls)
+      : releaseResponse(job, requestId, result.result, urls);
+  }
+  const failed = followUps.find((f) => f.runtimeStatus === "Failed" || f.runtimeStatus === "Terminated");
+  if (failed) {
+    return errorResponse(
+      apiError(
+        500,
+        "request failed",
+        `the follow-up of request '${requestId}' ${String(failed.runtimeStatus).toLowerCase()}: ${JSON.stringify(failed.output)}`,
+      ),
+    );
+  }
+  return errorResponse(
+    apiError(
+      404,
+      "unknown request",
+      `job '${job}' has no pending request '${requestId}' and no recorded decision for it`,
+      "requestId",
+    ),
+  );
 }
 
 export async function getJob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const job = request.params.jobName;
   const invalid = validateJobName(job);
   if (invalid) return errorResponse(invalid);
-  const client = df.getClient(context);
   const state = await coordinatorFor(context, clientInput).readState(job);
   if (!state)
     return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
-  return json(200, jobView(state, statusUrl(client, request)));
+  const urls = responseUrls(df.getClient(context), request, job, 2);
+  return json(
+    200,
+    jobView(state, (instanceId) => urls.management(instanceId).statusQueryGetUri),
+  );
 }
 
 export async function listJobs(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -173,38 +185,17 @@ export async function releaseJobHttp(
   const { job, body } = read;
   const reason = parseReleaseRequest(body);
   if (isApiError(reason)) return errorResponse(reason);
-  const s = settings();
-  const outcome = await releaseJob(coordinatorFor(context, clientInput), job, reason, {
-    waitBudgetMs: s.waitBudgetMs,
-    poll: s.poll,
-  });
-  switch (outcome.kind) {
-    case "unknownJob":
-      return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
-    case "notHeld":
-      return errorResponse(apiError(409, "not held", `job '${job}' has no active run to release`));
-    case "timeout":
-      return errorResponse(
-        apiError(
-          503,
-          "release pending",
-          `the release was sent but not yet applied within ${s.waitBudgetMs} ms`,
-        ),
-        { "Retry-After": retryAfterSeconds(s.waitBudgetMs) },
-      );
-    case "released": {
-      const { released, promoted } = outcome;
-      context.warn(`Job '${job}': generation ${released.generation} force-released (${reason}).`);
-      return json(200, {
-        status: "released",
-        job,
-        released: { generation: released.generation, instanceId: released.instanceId },
-        ...(promoted
-          ? { promoted: { generation: promoted.generation, instanceId: promoted.instanceId } }
-          : {}),
-      });
-    }
+  const requestId = randomUUID();
+  const outcome = await releaseJob(
+    coordinatorFor(context, clientInput),
+    job,
+    { requestId, reason },
+    startOptions(),
+  );
+  if (outcome.kind === "released") {
+    context.warn(`Job '${job}': generation ${outcome.released.generation} force-released (${reason}).`);
   }
+  return releaseResponse(job, requestId, outcome, responseUrls(df.getClient(context), request, job, 3));
 }
 
 app.http("jobStart", {
@@ -212,7 +203,15 @@ app.http("jobStart", {
   methods: ["POST"],
   authLevel: "function",
   extraInputs: [clientInput],
-  handler: startJobHttp,
+  handler: httpHandler(startJobHttp),
+});
+
+app.http("jobRequest", {
+  route: "jobs/{jobName}/requests/{requestId}",
+  methods: ["GET"],
+  authLevel: "function",
+  extraInputs: [clientInput],
+  handler: httpHandler(getRequest),
 });
 
 app.http("jobRelease", {
@@ -220,7 +219,7 @@ app.http("jobRelease", {
   methods: ["POST"],
   authLevel: "admin",
   extraInputs: [clientInput],
-  handler: releaseJobHttp,
+  handler: httpHandler(releaseJobHttp),
 });
 
 app.http("jobGet", {
@@ -228,7 +227,7 @@ app.http("jobGet", {
   methods: ["GET"],
   authLevel: "function",
   extraInputs: [clientInput],
-  handler: getJob,
+  handler: httpHandler(getJob),
 });
 
 app.http("jobList", {
@@ -236,5 +235,5 @@ app.http("jobList", {
   methods: ["GET"],
   authLevel: "function",
   extraInputs: [clientInput],
-  handler: listJobs,
+  handler: httpHandler(listJobs),
 });

@@ -4,15 +4,22 @@
  * exists), but the decision is made by the job's coordinator entity, so concurrent starters cannot both
  * win, and a finished previous run does not block a new one.
  */
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import {
+  app,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpResponseInit,
+  type InvocationContext,
+} from "@azure/functions";
 import * as df from "durable-functions";
 import { randomUUID } from "node:crypto";
-import { settings } from "../core/config";
+import { startOptions } from "../core/config";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob } from "../core/startJob";
 import { apiError, IDEMPOTENCY_KEY_PATTERN, isApiError, validateJobName } from "../core/validation";
 import { coordinatorFor } from "./durableCoordinatorClient";
-import { errorResponse, json, readBody, retryAfterSeconds } from "./httpResponses";
+import { inputError, pendingResponse, responseUrls } from "./decisionResponses";
+import { errorResponse, httpHandler, json, readBody } from "./httpResponses";
 
 function parseInput(text: string, contentType: string | null): unknown {
   if (text.trim() === "") return undefined;
@@ -26,7 +33,10 @@ function parseInput(text: string, contentType: string | null): unknown {
 
 const clientInput = df.input.durableClient();
 
-export async function seedStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function seedStart(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit | HttpResponse> {
   const functionName = request.params.functionName;
   const instanceId = request.params.instanceId;
   const invalid = validateJobName(instanceId, "instanceId");
@@ -54,35 +64,28 @@ export async function seedStart(request: HttpRequest, context: InvocationContext
   }
   const body = await readBody(request);
   if (isApiError(body)) return errorResponse(body);
+  const input = parseInput(body, request.headers.get("content-type"));
+  const invalidInput = inputError(functionName, input);
+  if (invalidInput) return errorResponse(invalidInput);
 
   const client = df.getClient(context);
-  const s = settings();
+  const requestId = key ?? randomUUID();
   const outcome = await startJob(
     coordinatorFor(context, clientInput),
     instanceId,
-    {
-      requestId: key ?? randomUUID(),
-      orchestrator: functionName,
-      input: parseInput(body, request.headers.get("content-type")),
-      policy: "reject",
-      instanceId,
-    },
-    { waitBudgetMs: s.waitBudgetMs, poll: s.poll },
+    { requestId, orchestrator: functionName, input, policy: "reject", instanceId },
+    startOptions(),
   );
+  const urls = responseUrls(client, request, instanceId, 3);
   switch (outcome.kind) {
     case "started":
       context.log(`Started orchestration with ID = '${instanceId}' (generation ${outcome.generation}).`);
       return client.createCheckStatusResponse(request, instanceId);
-    case "timeout":
-      return errorResponse(
-        apiError(
-          503,
-          "decision pending",
-          `no decision within ${s.waitBudgetMs} ms; retry with the same Idempotency-Key`,
-        ),
-        { "Retry-After": retryAfterSeconds(s.waitBudgetMs) },
-      );
-    default: {
+    case "pending":
+      return pendingResponse(instanceId, requestId, urls);
+    case "existing":
+    case "queued":
+    case "rejected": {
       const holder = outcome.holder;
       return json(409, {
         error: `An instance with ID '${instanceId}' already exists.`,
@@ -90,7 +93,7 @@ export async function seedStart(request: HttpRequest, context: InvocationContext
         holder: {
           generation: holder.generation,
           instanceId: holder.instanceId,
-          statusQueryGetUri: client.createHttpManagementPayload(holder.instanceId).statusQueryGetUri,
+          statusQueryGetUri: urls.management(holder.instanceId).statusQueryGetUri,
         },
       });
     }
@@ -102,5 +105,5 @@ app.http("HttpStartSingle", {
   methods: ["POST"],
   authLevel: "function",
   extraInputs: [clientInput],
-  handler: seedStart,
+  handler: httpHandler(seedStart),
 });

@@ -45,25 +45,37 @@ test("both entities are registered with entity triggers", () => {
   expect(registered.has("jobRegistry")).toBe(true);
 });
 
-test("a batch of racing tryStarts accepts exactly one and rejects the rest with the holder", async () => {
+test("a batch of racing compare-and-set tryStarts decides exactly one; the rest are outdated and change nothing", async () => {
   const ops = Array.from({ length: 8 }, (_, i) => ({
     name: "tryStart",
     signal: true,
-    input: { requestId: `r${i}`, orchestrator: "reportJob", policy: "reject" },
+    input: {
+      requestId: `r${i}`,
+      orchestrator: "reportJob",
+      policy: "reject",
+      expectSeq: 0,
+      starter: `t${i}`,
+    },
   }));
   const out = await runBatch("jobCoordinator", "nightly", undefined, ops);
   expect(out.entityExists).toBe(true);
   const answers = out.results.map((r) => JSON.parse(r.result as string));
-  expect(answers[0]).toEqual({ kind: "started", generation: 1, instanceId: "nightly:1" });
-  for (const a of answers.slice(1)) {
-    expect(a).toEqual({
-      kind: "rejected",
-      reason: "held",
-      holder: { generation: 1, instanceId: "nightly:1", phase: "starting", orchestrator: "reportJob" },
-    });
-  }
+  expect(answers[0]).toEqual({
+    kind: "started",
+    generation: 1,
+    instanceId: "nightly:1",
+    mustStart: {
+      job: "nightly",
+      generation: 1,
+      instanceId: "nightly:1",
+      orchestrator: "reportJob",
+      requestId: "r0",
+    },
+  });
+  for (const a of answers.slice(1)) expect(a).toEqual({ kind: "outdated", seq: 1 });
   const state = JSON.parse(out.entityState as string) as JobState;
-  expect(state.requests.map((r) => [r[0], r[1]])).toEqual(ops.map((_, i) => [`r${i}`, i === 0 ? "s" : "r"]));
+  expect(state.requests).toEqual([["r0", "s", 1]]);
+  expect(state.counters).toMatchObject({ accepted: 1, outdated: 7 });
   // A new job registers itself with the registry, once.
   expect(out.signals).toEqual([
     expect.objectContaining({
@@ -87,7 +99,7 @@ test("confirm and complete on an existing state; an unknown operation is an oper
   expect(out.results.slice(0, 3).map((r) => JSON.parse(r.result as string))).toEqual([
     { status: "holder" },
     { released: false, reason: "stale" },
-    { released: true },
+    { released: true, run: { generation: 1, instanceId: "j:1" } },
   ]);
   expect(out.results[3].isError).toBe(true);
   expect(out.signals).toEqual([]);

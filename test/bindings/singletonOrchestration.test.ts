@@ -7,6 +7,7 @@ import { InvocationContext } from "@azure/functions";
 import type { OrchestrationContext } from "durable-functions";
 import { registered } from "../helpers/fakeFunctionsCore";
 import { history, orchestrationTrigger } from "../helpers/history";
+import "../../orchestrators/followUp";
 import { singletonOrchestration } from "../../orchestrators/singleton";
 
 /** With replay schema V3 (as the extension negotiates) all actions come back in one list: `[[...]]`. */
@@ -23,16 +24,23 @@ const CONTINUE_AS_NEW = 4;
 const CALL_ENTITY = 7;
 
 let userCodeRuns = 0;
-singletonOrchestration("testJob", function* (context: OrchestrationContext) {
-  userCodeRuns++;
-  const input = context.df.getInput<{ mode: string }>();
-  const value = yield context.df.callActivity("work", input);
-  if (input.mode === "eternal") {
-    context.df.continueAsNew({ mode: "eternal", round: 2 });
-    return undefined;
-  }
-  return value;
-});
+singletonOrchestration(
+  "testJob",
+  function* (context: OrchestrationContext) {
+    userCodeRuns++;
+    const input = context.df.getInput<{ mode: string }>();
+    const value = yield context.df.callActivity("work", input);
+    if (input.mode === "eternal") {
+      context.df.continueAsNew({ mode: "eternal", round: 2 });
+      return undefined;
+    }
+    return value;
+  },
+  {
+    checkInput: (input) =>
+      (input as { mode?: unknown }).mode === "bad" ? { field: "mode", detail: "must not be bad" } : undefined,
+  },
+);
 
 const envelope = { job: "nightly", generation: 7, input: { mode: "finite" } };
 const entity = "@jobcoordinator@nightly";
@@ -138,7 +146,7 @@ test("success reports complete(completed) with a summary, then returns the resul
       actionType: CALL_ENTITY,
       instanceId: entity,
       operation: "complete",
-      input: { generation: 7, outcome: "completed", summary: '{"rows":3}' },
+      input: { generation: 7, outcome: "completed", summary: '{"rows":3}', starter: "nightly:7" },
     },
   ]);
   const done = await run([
@@ -167,7 +175,7 @@ test("failure reports complete(failed) before the orchestration fails with the o
   expect(report).toMatchObject({
     actionType: CALL_ENTITY,
     operation: "complete",
-    input: { generation: 7, outcome: "failed" },
+    input: { generation: 7, outcome: "failed", starter: "nightly:7" },
   });
   expect((report.input as { summary: string }).summary).toContain("disk full");
 
@@ -190,6 +198,7 @@ test("a run promoted by complete is started by the hand-over activity", async ()
     generation: 8,
     instanceId: "nightly:8",
     orchestrator: "testJob",
+    requestId: "queued-1",
     input: { mode: "finite" },
   };
   const state = await run([
@@ -205,7 +214,10 @@ test("a run promoted by complete is started by the hand-over activity", async ()
   ]);
   expect(state.isDone).toBe(false);
   expect(state.actions.flat().slice(3)).toEqual([
-    expect.objectContaining({ functionName: "singletonStartRun", input: promoted }),
+    expect.objectContaining({
+      functionName: "singletonStartRun",
+      input: { run: promoted, input: promoted.input },
+    }),
   ]);
 });
 
@@ -246,4 +258,119 @@ test("an input without the envelope fails the orchestration with a clear error",
     (e: Error) => e,
   );
   expect(err?.message).toContain("must be started through the job coordinator");
+});
+
+test("an input the job's check refuses fails the run before any user code, and the lock is reported released", async () => {
+  const bad = { job: "nightly", generation: 7, input: { mode: "bad" } };
+  const events = [
+    history.orchestratorStarted(),
+    history.executionStarted("testJob", bad),
+    history.eventSent(0, entity, "confirm", "req-confirm"),
+    history.orchestratorCompleted(),
+    history.orchestratorStarted(false),
+    history.entityResponse("req-confirm", { status: "holder" }, false),
+  ];
+  const reporting = await run(events, bad);
+  expect(userCodeRuns).toBe(0);
+  expect(reporting.actions.flat()[1]).toMatchObject({
+    actionType: CALL_ENTITY,
+    operation: "complete",
+    input: {
+      generation: 7,
+      outcome: "failed",
+      summary: "Error: Invalid input field 'mode': must not be bad",
+    },
+  });
+});
+
+describe("the follow-up orchestration (singletonRequest)", () => {
+  const request = {
+    requestId: "k",
+    orchestrator: "testJob",
+    policy: "reject",
+    input: { mode: "finite" },
+    starter: "tk",
+  };
+  const pending = { kind: "start", job: "nightly", request };
+  const follow = (events: object[]) => {
+    const fn = registered.get("singletonRequest");
+    if (!fn) throw new Error("singletonRequest is not registered");
+    return fn.handler(
+      orchestrationTrigger("nightly@request@k@tk", events, pending),
+      new InvocationContext({ functionName: "singletonRequest" }),
+    ) as Promise<OrchestratorState>;
+  };
+  const asked = [
+    history.orchestratorStarted(),
+    history.executionStarted("singletonRequest", pending),
+    history.eventSent(0, entity, "tryStart", "req-try"),
+    history.orchestratorCompleted(),
+  ];
+
+  test("asks the entity directly with the starter's request and ticket", async () => {
+    const state = await follow([
+      history.orchestratorStarted(false),
+      history.executionStarted("singletonRequest", pending, false),
+    ]);
+    expect(state.actions.flat()).toEqual([
+      { actionType: CALL_ENTITY, instanceId: entity, operation: "tryStart", input: request },
+    ]);
+  });
+
+  test("a run its ticket must start is started by the hand-over activity with the request's input; the output is the decision", async () => {
+    const run = {
+      job: "nightly",
+      generation: 3,
+      instanceId: "nightly:3",
+      orchestrator: "testJob",
+      requestId: "k",
+    };
+    const state = await follow([
+      ...asked,
+      history.orchestratorStarted(false),
+      history.entityResponse("req-try", {
+        kind: "started",
+        generation: 3,
+        instanceId: "nightly:3",
+        mustStart: run,
+      }),
+    ]);
+    expect(state.actions.flat().slice(1)).toEqual([
+      expect.objectContaining({
+        functionName: "singletonStartRun",
+        input: { run, input: { mode: "finite" } },
+      }),
+    ]);
+    const done = await follow([
+      ...asked,
+      history.orchestratorStarted(),
+      history.entityResponse(
+        "req-try",
+        { kind: "started", generation: 3, instanceId: "nightly:3", mustStart: run },
+        true,
+      ),
+      history.taskScheduled(1, "singletonStartRun"),
+      history.orchestratorCompleted(),
+      history.orchestratorStarted(false),
+      history.taskCompleted(1, "started"),
+    ]);
+    expect(done).toMatchObject({
+      isDone: true,
+      output: { kind: "start", decision: { kind: "started", generation: 3, instanceId: "nightly:3" } },
+    });
+  });
+
+  test("a rejection ends the follow-up with the rejection as its output, starting nothing", async () => {
+    const holder = { generation: 2, instanceId: "nightly:2", phase: "running", orchestrator: "testJob" };
+    const state = await follow([
+      ...asked,
+      history.orchestratorStarted(false),
+      history.entityResponse("req-try", { kind: "rejected", reason: "held", holder }),
+    ]);
+    expect(state).toMatchObject({
+      isDone: true,
+      output: { kind: "start", decision: { kind: "rejected", reason: "held", holder } },
+    });
+    expect(state.actions.flat()).toHaveLength(1);
+  });
 });

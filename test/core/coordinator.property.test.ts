@@ -4,6 +4,9 @@
  * - generations never repeat,
  * - a confirmed holder is only displaced by replace, release, reconcile or its own complete,
  * - a stale report never changes the active run,
+ * - compare-and-set: a start request that expects another seq changes nothing but the outdated count, and
+ *   every request that is decided advances seq by one,
+ * - only the caller whose ticket the run carries is told to start it,
  * - the state stays under 16 KB.
  */
 import fc from "fast-check";
@@ -20,11 +23,19 @@ const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 2 };
 const SIZE_LIMIT = 16 * 1024;
 
 type Op =
-  | { op: "tryStart"; key: number; policy: (typeof POLICIES)[number]; fixed: boolean }
+  | {
+      op: "tryStart";
+      key: number;
+      policy: (typeof POLICIES)[number];
+      fixed: boolean;
+      cas: "none" | "current" | "stale";
+      ticket: number | null;
+    }
   | { op: "confirm"; genOffset: number }
   | { op: "complete"; genOffset: number; failed: boolean }
   | { op: "reconcile"; genOffset: number; status: (typeof OBSERVED_STATUSES)[number] }
-  | { op: "release" }
+  | { op: "release"; genOffset: number | null }
+  | { op: "note"; answer: "rejected" | "existing" }
   | { op: "advance"; ms: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -33,6 +44,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     key: fc.nat(30),
     policy: fc.constantFrom(...POLICIES),
     fixed: fc.boolean(),
+    cas: fc.constantFrom("none" as const, "current" as const, "stale" as const),
+    ticket: fc.option(fc.nat(3)),
   }),
   fc.record({ op: fc.constant("confirm" as const), genOffset: fc.integer({ min: -2, max: 1 }) }),
   fc.record({
@@ -45,7 +58,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     genOffset: fc.integer({ min: -2, max: 1 }),
     status: fc.constantFrom(...OBSERVED_STATUSES),
   }),
-  fc.record({ op: fc.constant("release" as const) }),
+  fc.record({ op: fc.constant("release" as const), genOffset: fc.option(fc.integer({ min: -1, max: 0 })) }),
+  fc.record({
+    op: fc.constant("note" as const),
+    answer: fc.constantFrom("rejected" as const, "existing" as const),
+  }),
   fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 2500 }) }),
 );
 
@@ -70,6 +87,9 @@ test("random operation sequences keep the coordinator's invariants", () => {
             now += o.ms;
             continue;
           case "tryStart": {
+            const expectSeq =
+              o.cas === "none" ? undefined : o.cas === "current" ? state.seq : Math.max(0, state.seq - 1);
+            const ticket = o.ticket === null ? undefined : `t${o.ticket}`;
             const r = tryStart(
               state,
               {
@@ -78,10 +98,27 @@ test("random operation sequences keep the coordinator's invariants", () => {
                 policy: o.policy,
                 input: { n: o.key },
                 ...(o.fixed ? { instanceId: "fixed" } : {}),
+                ...(expectSeq === undefined ? {} : { expectSeq }),
+                ...(ticket === undefined ? {} : { starter: ticket }),
               },
               now,
               config,
             );
+            if (r.answer.kind === "outdated") {
+              expect(expectSeq).not.toBe(state.seq);
+              expect(r.state).toEqual({
+                ...state,
+                counters: { ...state.counters, outdated: state.counters.outdated + 1 },
+              });
+            } else {
+              // Decided now (seq + 1) or a standing decision of this request id (nothing changes).
+              expect([state.seq, state.seq + 1]).toContain(r.state.seq);
+              if (r.state.seq === state.seq) expect(r.state).toBe(state);
+              if (r.answer.mustStart) {
+                expect(ticket).toBeDefined();
+                expect(r.state.active).toMatchObject({ starter: ticket, phase: "starting" });
+              }
+            }
             if (r.answer.kind === "started" && !issued.has(r.answer.generation)) {
               expect(r.answer.generation).toBe(r.state.generation);
             }
@@ -125,9 +162,16 @@ test("random operation sequences keep the coordinator's invariants", () => {
             state = r.state;
             break;
           }
-          case "release":
-            state = applyOperation(state, "release", {}, now, config).state;
-            legitimateDisplacement = true;
+          case "release": {
+            const input = o.genOffset === null ? {} : { generation: Math.max(0, activeGen + o.genOffset) };
+            state = applyOperation(state, "release", input, now, config).state;
+            legitimateDisplacement =
+              o.genOffset === null || before.active?.generation === activeGen + o.genOffset;
+            break;
+          }
+          case "note":
+            state = applyOperation(state, "noteAnswer", { answer: o.answer }, now, config).state;
+            expect(state.counters[o.answer]).toBe(before.counters[o.answer] + 1);
             break;
         }
         // A running generation that is no longer the active one was displaced: only legitimately.
@@ -146,6 +190,7 @@ test("random operation sequences keep the coordinator's invariants", () => {
           maxIssued = state.active.generation;
         }
         expect(state.generation).toBe(maxIssued);
+        expect(state.seq).toBeGreaterThanOrEqual(before.seq);
         expect(stateSizeBytes(state)).toBeLessThan(SIZE_LIMIT);
       }
     }),

@@ -1,6 +1,14 @@
 /** Every operation in every phase of the coordinator, as a table of exact outcomes. */
 import { initialState } from "../../core/boundedState";
-import { applyOperation, complete, confirm, reconcile, tryStart, forceRelease } from "../../core/coordinator";
+import {
+  applyOperation,
+  complete,
+  confirm,
+  forceRelease,
+  noteAnswer,
+  reconcile,
+  tryStart,
+} from "../../core/coordinator";
 import type { CoordinatorConfig, JobState, Policy, TryStartInput } from "../../core/types";
 
 const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 1 };
@@ -55,6 +63,7 @@ describe("tryStart in every phase with every policy", () => {
     );
     expect(answer.kind).toBe(kind);
     expect(next.active?.generation).toBe(activeGen);
+    expect(next.seq).toBe(state.seq + 1); // every decision advances seq
     if (answer.kind === "rejected" || answer.kind === "existing" || answer.kind === "queued") {
       expect(answer.holder).toMatchObject({ generation: 1, instanceId: "job:1" });
     }
@@ -74,16 +83,81 @@ describe("tryStart in every phase with every policy", () => {
     }
   });
 
-  test("a retried request id gets the recorded decision and changes nothing", () => {
+  test("a request id that got its run gets it again and changes nothing; a rejection is not recorded", () => {
     const { state, now } = inPhase("running");
-    const first = tryStart(state, ask("r2", "reject"), now, config);
-    const again = tryStart(first.state, ask("r2", "replace"), now, config);
-    expect(again.answer).toEqual({
-      kind: "rejected",
-      holder: { generation: 1, instanceId: "job:1", phase: "running", orchestrator: "orch" },
-      reason: "held",
+    const again = tryStart(state, ask("r1", "replace"), now, config);
+    expect(again.answer).toEqual({ kind: "started", generation: 1, instanceId: "job:1" });
+    expect(again.state).toBe(state);
+    const rejected = tryStart(state, ask("r2", "reject"), now, config);
+    expect(rejected.state.requests).toEqual(state.requests);
+    // A retry of the rejected request is decided afresh: on an idle job it starts.
+    const idle = complete(rejected.state, { generation: 1, outcome: "completed" }, now, config).state;
+    expect(tryStart(idle, ask("r2", "reject"), now, config).answer).toMatchObject({
+      kind: "started",
+      generation: 2,
     });
-    expect(again.state).toBe(first.state);
+  });
+
+  test("compare-and-set: a request that expects an older seq changes nothing but the outdated count", () => {
+    const { state, now } = inPhase("running");
+    const outdated = tryStart(state, { ...ask("r2", "replace"), expectSeq: state.seq - 1 }, now, config);
+    expect(outdated.answer).toEqual({ kind: "outdated", seq: state.seq });
+    expect(outdated.state).toEqual({ ...state, counters: { ...state.counters, outdated: 1 } });
+    const current = tryStart(state, { ...ask("r2", "replace"), expectSeq: state.seq }, now, config);
+    expect(current.answer).toMatchObject({ kind: "started", generation: 2 });
+  });
+
+  test("the caller whose ticket the accepted run carries is told to start it; nobody else is", () => {
+    const { state, now } = inPhase("idle");
+    const mine = tryStart(state, { ...ask("r1", "reject"), starter: "t1" }, now, config);
+    expect(mine.answer).toEqual({
+      kind: "started",
+      generation: 1,
+      instanceId: "job:1",
+      mustStart: { job: "job", generation: 1, instanceId: "job:1", orchestrator: "orch", requestId: "r1" },
+    });
+    expect(tryStart(mine.state, { ...ask("r1", "reject"), starter: "t2" }, now, config).answer).toEqual({
+      kind: "started",
+      generation: 1,
+      instanceId: "job:1",
+    });
+    const confirmed = confirm(mine.state, { generation: 1, instanceId: "job:1" }, now).state;
+    expect(confirmed.active?.starter).toBeUndefined();
+    expect(
+      tryStart(confirmed, { ...ask("r1", "reject"), starter: "t1" }, now, config).answer,
+    ).not.toHaveProperty("mustStart");
+  });
+
+  test("replace with replaceUpTo: a run accepted after the request arrived is not replaced (conflict)", () => {
+    const { state, now } = inPhase("running");
+    const conflict = tryStart(state, { ...ask("r2", "replace"), replaceUpTo: 0 }, now, config);
+    expect(conflict.answer).toMatchObject({
+      kind: "rejected",
+      reason: "conflict",
+      holder: { generation: 1 },
+    });
+    expect(conflict.state.active).toEqual(state.active);
+    const replace = tryStart(state, { ...ask("r2", "replace"), replaceUpTo: 1 }, now, config);
+    expect(replace.answer).toMatchObject({ kind: "started", generation: 2, replaced: { generation: 1 } });
+  });
+
+  test("a direct caller's rejection is counted by the entity; a compare-and-set caller's is noted by the starter", () => {
+    const { state, now } = inPhase("running");
+    expect(tryStart(state, ask("r2", "reject"), now, config).state.counters.rejected).toBe(1);
+    const cas = tryStart(state, { ...ask("r2", "reject"), expectSeq: state.seq }, now, config);
+    expect(cas.state.counters.rejected).toBe(0);
+    expect(noteAnswer(cas.state, { answer: "rejected" }).state.counters.rejected).toBe(1);
+  });
+
+  test("a lease that expires forgets the abandoned request, so its retry is decided afresh", () => {
+    const { state, now } = inPhase("startingExpired");
+    const takeover = tryStart(state, ask("r2", "reject"), now, config);
+    expect(takeover.state.requests.map((r) => r[0])).toEqual(["r2"]);
+    const late = complete(takeover.state, { generation: 2, outcome: "completed" }, now, config).state;
+    expect(tryStart(late, ask("r1", "reject"), now, config).answer).toMatchObject({
+      kind: "started",
+      generation: 3,
+    });
   });
 
   test("a full queue rejects with reason queueFull", () => {
@@ -94,6 +168,7 @@ describe("tryStart in every phase with every policy", () => {
     expect(full.state.queue.map((q) => q.requestId)).toEqual(["q1"]);
     const retried = tryStart(full.state, ask("q2", "queue"), now, config);
     expect(retried.answer).toMatchObject({ kind: "rejected", reason: "queueFull" });
+    expect(retried.state.queue).toEqual(full.state.queue);
   });
 
   test("a fixed instance id (seed route) is used for every generation", () => {
@@ -182,7 +257,7 @@ describe("complete, reconcile and release in every phase", () => {
     if (phase === "idle") {
       expect(mine.answer).toEqual({ released: false, reason: "noHolder" });
     } else {
-      expect(mine.answer).toEqual({ released: true });
+      expect(mine.answer).toEqual({ released: true, run: { generation: 1, instanceId: "job:1" } });
       expect(mine.state.active).toBeUndefined();
       expect(mine.state.lastFinished).toMatchObject({ generation: 1, outcome: "completed", summary: "ok" });
       expect(stale.answer).toEqual({ released: false, reason: "stale" });
@@ -198,8 +273,8 @@ describe("complete, reconcile and release in every phase", () => {
       idle: { released: false, reason: "noHolder" },
       // an unconfirmed run within its lease is left alone: only its lease decides
       starting: { released: false, reason: "starting" },
-      startingExpired: { released: true },
-      running: { released: true },
+      startingExpired: { released: true, run: { generation: 1, instanceId: "job:1" } },
+      running: { released: true, run: { generation: 1, instanceId: "job:1" } },
     }[phase];
     expect(r.answer).toEqual(expected);
     if (expected.released)
@@ -212,7 +287,7 @@ describe("complete, reconcile and release in every phase", () => {
     const r = forceRelease(state, { reason: "ops" }, now, config);
     if (phase === "idle") expect(r.answer).toEqual({ released: false, reason: "noHolder" });
     else {
-      expect(r.answer).toEqual({ released: true });
+      expect(r.answer).toEqual({ released: true, run: { generation: 1, instanceId: "job:1" } });
       expect(r.state.lastFinished).toMatchObject({ outcome: "released", summary: "ops" });
       expect(r.state.counters.released).toBe(1);
     }
@@ -229,7 +304,15 @@ describe("complete, reconcile and release in every phase", () => {
     const done = complete(q.state, { generation: 1, outcome: "completed" }, now + 1, config);
     expect(done.answer).toEqual({
       released: true,
-      promoted: { job: "job", generation: 2, instanceId: "job:2", orchestrator: "other", input: { a: 1 } },
+      run: { generation: 1, instanceId: "job:1" },
+      promoted: {
+        job: "job",
+        generation: 2,
+        instanceId: "job:2",
+        orchestrator: "other",
+        requestId: "q1",
+        input: { a: 1 },
+      },
     });
     expect(done.state.active).toMatchObject({
       generation: 2,
@@ -248,24 +331,41 @@ describe("complete, reconcile and release in every phase", () => {
     expect(retry.answer).toEqual({ kind: "started", generation: 2, instanceId: "job:2" });
   });
 
-  test("reconcile with a retry re-decides the same request id", () => {
+  test("a release names the run it saw: a later run is left alone, and the applied release is recorded", () => {
     const { state, now } = inPhase("running");
-    const rejected = tryStart(state, ask("r2", "reject"), now, config);
-    const r = reconcile(
-      rejected.state,
-      {
-        generation: 1,
-        observedStatus: "Failed",
-        retry: { requestId: "r2", orchestrator: "orch", policy: "reject", attempt: 2 },
+    const stale = forceRelease(state, { generation: 7, requestId: "rel" }, now, config);
+    expect(stale.answer).toEqual({ released: false, reason: "stale" });
+    expect(stale.state.active).toEqual(state.active);
+    const applied = forceRelease(state, { generation: 1, requestId: "rel", reason: "ops" }, now, config);
+    expect(applied.answer).toEqual({ released: true, run: { generation: 1, instanceId: "job:1" } });
+    expect(applied.state.requests.at(-1)).toEqual(["rel", "l", 1]);
+    // The same release again (its follow-up after its signal): the same answer, nothing changes.
+    const again = forceRelease(applied.state, { generation: 1, requestId: "rel" }, now, config);
+    expect(again).toEqual({ state: applied.state, answer: applied.answer });
+  });
+
+  test("the releasing caller's ticket goes to the run its release promotes", () => {
+    const { state, now } = inPhase("running");
+    const q = tryStart(state, { ...ask("q1", "queue"), input: { a: 1 } }, now, config);
+    const r = forceRelease(q.state, { generation: 1, requestId: "rel", starter: "admin" }, now, config);
+    expect(r.state.active).toMatchObject({ generation: 2, starter: "admin", promoted: true });
+    expect(r.state.seq).toBe(q.state.seq + 1); // a promotion is a decision too
+    expect(
+      forceRelease(r.state, { generation: 1, requestId: "rel", starter: "admin" }, now, config).answer,
+    ).toEqual({
+      released: true,
+      run: { generation: 1, instanceId: "job:1" },
+      promoted: {
+        job: "job",
+        generation: 2,
+        instanceId: "job:2",
+        orchestrator: "orch",
+        requestId: "q1",
+        input: { a: 1 },
       },
-      now,
-      config,
-    );
-    expect(r.answer).toMatchObject({ released: true, decision: { kind: "started", generation: 2 } });
-    expect(r.state.requests.at(-1)).toEqual(["r2", "s", 2, "", 2]);
+    });
   });
 });
-
 test("applyOperation dispatches by name and rejects unknown operations", () => {
   const s = initialState("j");
   expect(
@@ -280,7 +380,7 @@ test("applyOperation dispatches by name and rejects unknown operations", () => {
   expect(() => applyOperation(s, "explode", {}, T0, config)).toThrow("Unknown operation 'explode'");
 });
 
-test("request records are compact and round-trip", () => {
+test("request records are compact: only runs handed out, with the instance id only when it is fixed", () => {
   const { state, now } = inPhase("running");
   const seeded = tryStart(
     initialState("s"),
@@ -289,9 +389,7 @@ test("request records are compact and round-trip", () => {
     config,
   );
   expect(seeded.state.requests).toEqual([["a", "s", 1, "s"]]);
-  const rejected = tryStart(state, ask("r9", "reject"), now, config);
-  expect(rejected.state.requests.at(-1)).toEqual(["r9", "r", 1]);
-  expect(JSON.stringify(rejected.state.requests.at(-1))).toBe('["r9","r",1]');
+  expect(JSON.stringify(state.requests)).toBe('[["r1","s",1]]');
 });
 
 test.each([
@@ -300,8 +398,14 @@ test.each([
   ["confirm", { generation: "1", instanceId: "x" }, "generation must be a whole number"],
   ["complete", { generation: 1, outcome: "done" }, "outcome must be completed or failed"],
   ["reconcile", { generation: 1, observedStatus: "Gone" }, "observedStatus must be one of"],
-  ["reconcile", { generation: 1, observedStatus: "Failed", retry: { requestId: "" } }, "retry: requestId"],
+  [
+    "tryStart",
+    { requestId: "a", orchestrator: "o", policy: "reject", expectSeq: -1 },
+    "expectSeq, when given",
+  ],
+  ["noteAnswer", { answer: "maybe" }, "answer must be one of rejected, existing"],
   ["release", { reason: 7 }, "reason, when given, must be a string"],
+  ["release", { generation: 1.5 }, "generation, when given, must be a whole number"],
   ["confirm", "nope", "expected a JSON object"],
 ])("applyOperation refuses a malformed %s input: %j", (operation, input, message) => {
   expect(() => applyOperation(initialState("j"), operation, input, T0, config)).toThrow(message);

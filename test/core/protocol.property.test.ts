@@ -1,56 +1,107 @@
 /**
- * The whole start protocol under random interleavings (fast-check's scheduler decides the order in which
- * every Durable call, orchestration step, outside termination and clock jump happens): the real starter
- * algorithm (core/startJob.ts) and the real coordinator (core/coordinator.ts), with orchestrations
- * modelled on the singleton wrapper (confirm first; terminate a replaced run; user code; complete; start the
- * promoted run). Starters race, crash after their decision, retry with the same key; orchestrations are
- * terminated from outside; the clock jumps past leases.
+ * The whole protocol under random interleavings. fast-check's scheduler decides when every Durable call,
+ * message delivery, entity batch, orchestration step, outside termination and clock jump happens, and
+ * the code under test is the production code itself:
+ * - starters run `startJob` (core/startJob.ts) and admin releases `releaseJob` (core/releaseJob.ts);
+ * - the entity runs the coordinator (`applyOperation`) over batches of delivered messages;
+ * - every run's orchestration is driven by `runSteps` (core/runSteps.ts), the generator the singleton
+ *   wrapper drives; every pending request's follow-up by `followUpSteps` (core/followUp.ts);
+ * - starts go through `startRunOnce` (core/startRun.ts), as in the app.
+ * Messages are delivered late and out of order between senders (a slow backend), starters crash at any
+ * Durable call, retry with the same key, arrive after the run ended; runs are terminated from outside; the
+ * clock jumps past leases; storms put hundreds of starters on one job.
  *
- * Invariant: user code never runs in two instances of the job at once, and every starter told "started"
- * names a generation whose run was accepted exactly once.
+ * Invariants: user code never runs in two instances at once; a request id never gets two runs; no run is
+ * started twice (one execution per instance and generation, a finished run is never started again); every
+ * starter that did not crash gets an answer, and every `pending` answer's follow-up ends with a decision;
+ * a run whose start ticket belongs to a live party is started.
  */
 import fc from "fast-check";
 import { initialState } from "../../core/boundedState";
-import { applyOperation } from "../../core/coordinator";
-import { startJob, type CoordinatorClient, type InstanceStatus } from "../../core/startJob";
-import type {
-  ConfirmAnswer,
-  CoordinatorConfig,
-  JobState,
-  Policy,
-  ReleaseAnswer,
-  RunEnvelope,
-} from "../../core/types";
+import { applyOperation, type OperationName } from "../../core/coordinator";
+import {
+  LIVE_STATUSES,
+  type CoordinatorClient,
+  type InstanceInfo,
+  type InstanceStatus,
+} from "../../core/coordinatorClient";
+import { followUpSteps, type FollowUpResult, type PendingRequest } from "../../core/followUp";
+import { FOLLOW_UP_ORCHESTRATOR } from "../../core/names";
+import { releaseJob, type ReleaseOutcome } from "../../core/releaseJob";
+import { runSteps, type UserCodeOutcome } from "../../core/runSteps";
+import { startJob, type StartOptions, type StartOutcome } from "../../core/startJob";
+import { startRunOnce } from "../../core/startRun";
+import type { CoordinatorConfig, JobState, Policy, RunEnvelope } from "../../core/types";
 
 const JOB = "job";
 const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 1 };
+const poll = { initialMs: 1, maxMs: 8, factor: 2 };
 
 interface Instance {
   id: string;
   status: InstanceStatus;
-  generation: number;
+  input: unknown;
+  /** Executions started under this id, by generation (a singleton run's envelope) or -1 (follow-up). */
+  executions: Map<number, number>;
   userCode: boolean;
+  output?: unknown;
 }
 
+/** The modelled Durable backend: one coordinator entity, instances, and a scheduler for every step. */
 class World {
   state: JobState = initialState(JOB);
   now = 1_000_000;
   readonly instances = new Map<string, Instance>();
+  private readonly inbox: { operation: string; input: unknown; reply?: (answer: unknown) => void }[] = [];
+  private batchScheduled = false;
   maxConcurrentUserCode = 0;
-  userCodeRuns = 0;
+  /** Request keys whose user code ran, in order: a request id must never get two runs. */
+  readonly runsOfKey: string[] = [];
+  readonly violations: string[] = [];
+  readonly followUps: Promise<FollowUpResult | undefined>[] = [];
+  /** Tickets of parties that can no longer start anything (crashed starters, terminated orchestrations). */
+  readonly deadTickets = new Set<string>();
+  private tickets = 0;
 
-  apply(op: string, input: unknown): unknown {
-    const r = applyOperation(this.state, op, input, this.now, config);
-    this.state = r.state;
-    return r.answer;
+  constructor(private readonly s: fc.Scheduler) {}
+
+  /** A step the scheduler releases when it decides: every Durable interaction goes through one. */
+  async step<T>(f: () => T): Promise<T> {
+    await this.s.schedule(Promise.resolve());
+    return f();
   }
 
-  /** Request keys whose user code ran, in order: a request id must never get two runs. */
-  readonly runsOfKey: number[] = [];
+  /** A message to the entity: delivered on a later step, then applied in the entity's next batch. */
+  send(operation: string, input: unknown, reply?: (answer: unknown) => void): void {
+    void this.step(() => {
+      this.inbox.push({ operation, input, reply });
+      if (!this.batchScheduled) {
+        this.batchScheduled = true;
+        void this.step(() => this.runBatch());
+      }
+    });
+  }
 
-  enterUserCode(instance: Instance, key: number): void {
+  private runBatch(): void {
+    this.batchScheduled = false;
+    for (const { operation, input, reply } of this.inbox.splice(0)) {
+      const r = applyOperation(this.state, operation, input, this.now, config);
+      this.state = r.state;
+      // The answer to a call is a message back to the orchestration: delivered on a later step.
+      if (reply) void this.step(() => reply(r.answer));
+    }
+  }
+
+  callEntity(operation: string, input: unknown): Promise<unknown> {
+    return new Promise((resolve) => this.send(operation, input, resolve));
+  }
+
+  newTicket(): string {
+    return `t${++this.tickets}`;
+  }
+
+  enterUserCode(instance: Instance, key: string): void {
     instance.userCode = true;
-    this.userCodeRuns++;
     this.runsOfKey.push(key);
     const running = [...this.instances.values()].filter((i) => i.userCode).length;
     this.maxConcurrentUserCode = Math.max(this.maxConcurrentUserCode, running);
@@ -58,162 +109,343 @@ class World {
 
   terminate(id: string): void {
     const instance = this.instances.get(id);
-    if (!instance || !["Pending", "Running"].includes(instance.status)) return;
+    if (!instance || !LIVE_STATUSES.has(instance.status)) return;
     instance.status = "Terminated";
     instance.userCode = false;
   }
+
+  startNew(orchestrator: string, id: string, input: unknown): "started" | "conflict" {
+    const existing = this.instances.get(id);
+    if (existing && LIVE_STATUSES.has(existing.status)) return "conflict";
+    const generation = orchestrator === FOLLOW_UP_ORCHESTRATOR ? -1 : (input as RunEnvelope).generation;
+    const executions = existing?.executions ?? new Map<number, number>();
+    const count = (executions.get(generation) ?? 0) + 1;
+    executions.set(generation, count);
+    if (count > 1) this.violations.push(`instance ${id} generation ${generation} started ${count} times`);
+    const instance: Instance = { id, status: "Pending", input, executions, userCode: false };
+    this.instances.set(id, instance);
+    // The start message reaches the orchestration on a later step.
+    void this.step(() => {
+      if (instance.status !== "Pending") return;
+      instance.status = "Running";
+      if (orchestrator === FOLLOW_UP_ORCHESTRATOR) this.followUps.push(this.followUp(instance));
+      else void this.orchestrate(instance, input as RunEnvelope);
+    });
+    return "started";
+  }
+
+  info(id: string): InstanceInfo {
+    const instance = this.instances.get(id);
+    if (!instance) return { status: "NotFound" };
+    const generation = (instance.input as Partial<RunEnvelope>).generation;
+    return generation === undefined ? { status: instance.status } : { status: instance.status, generation };
+  }
+
+  /** The app's client for one party; `crashAfter` calls in, every later call never returns (a dead process). */
+  client(crashAfter = Infinity): CoordinatorClient {
+    let calls = 0;
+    const call = <T>(f: () => T): Promise<T> => {
+      if (++calls > crashAfter) return new Promise<T>(() => undefined);
+      return this.step(f);
+    };
+    return {
+      signal: (_job: string, operation: OperationName, input: unknown) =>
+        call(() => this.send(operation, input)),
+      readState: () => call(() => structuredClone(this.state)),
+      startNew: (orchestrator, id, input) => call(() => this.startNew(orchestrator, id, input)),
+      instance: (id) => call(() => this.info(id)),
+      terminate: (id) => call(() => this.terminate(id)),
+      newTicket: () => this.newTicket(),
+      sleep: () => call(() => undefined),
+      now: () => this.now,
+    };
+  }
+
+  private finish(instance: Instance, output: unknown, status: InstanceStatus): void {
+    if (!LIVE_STATUSES.has(instance.status)) return;
+    instance.status = status;
+    instance.output = output;
+    instance.userCode = false;
+  }
+
+  /** One execution of a singleton run, driven by the wrapper's own step generator. */
+  private async orchestrate(instance: Instance, envelope: RunEnvelope): Promise<void> {
+    const steps = runSteps(envelope, instance.id);
+    const activities = this.client();
+    let feed: unknown = undefined;
+    for (;;) {
+      if (instance.status !== "Running") return this.orphanTicket(instance);
+      const next = steps.next(feed);
+      if (next.done) {
+        const end = next.value;
+        if (end.kind === "superseded") return this.finish(instance, end.output, "Completed");
+        return this.finish(instance, end.kind === "returned" ? end.value : String(end.error), "Completed");
+      }
+      const step = next.value;
+      switch (step.kind) {
+        case "confirm":
+        case "complete":
+          feed = await this.callEntity(step.kind, step.input);
+          break;
+        case "terminate":
+          feed = await activities.terminate(step.instanceId, step.reason);
+          break;
+        case "userCode": {
+          const key = (envelope.input as { key: string }).key;
+          this.enterUserCode(instance, key);
+          await this.step(() => undefined); // the user's work
+          if (instance.status !== "Running") return this.orphanTicket(instance);
+          instance.userCode = false;
+          feed = {
+            ok: true,
+            value: { key, generation: envelope.generation },
+            continuedAsNew: false,
+          } satisfies UserCodeOutcome;
+          break;
+        }
+        case "startRun":
+          feed = await startRunOnce(activities, step.run, step.run.input, {
+            waitBudgetMs: 1000,
+            poll,
+            precheck: true,
+          });
+          break;
+      }
+    }
+  }
+
+  /** A terminated orchestration can no longer start the run it may hold the ticket of. */
+  private orphanTicket(instance: Instance): void {
+    this.deadTickets.add(instance.id);
+  }
+
+  private async followUp(instance: Instance): Promise<FollowUpResult | undefined> {
+    const steps = followUpSteps(instance.input as PendingRequest);
+    const activities = this.client();
+    let feed: unknown = undefined;
+    for (;;) {
+      const next = steps.next(feed);
+      if (next.done) {
+        this.finish(instance, next.value, "Completed");
+        return next.value;
+      }
+      const step = next.value;
+      if (step.kind === "callEntity") feed = await this.callEntity(step.operation, step.input);
+      else if (step.kind === "terminate") feed = await activities.terminate(step.instanceId, step.reason);
+      else
+        feed = await startRunOnce(activities, step.run, step.input, {
+          waitBudgetMs: 1000,
+          poll,
+          precheck: true,
+        });
+    }
+  }
 }
 
-function scenario(s: fc.Scheduler, world: World) {
-  // Each call takes effect when the scheduler releases it (not when it is made), so effects interleave freely.
-  const step =
-    <A extends unknown[], T>(f: (...args: A) => T) =>
-    async (...args: A): Promise<T> => {
-      await s.schedule(Promise.resolve());
-      return f(...args);
+interface StarterSpec {
+  policy: Policy;
+  key: number;
+  /** Crash after this many Durable calls (null: never). */
+  crashAfter: number | null;
+  /** Scheduler steps to wait before starting: late starters meet runs that are live, ended or terminated. */
+  late: number;
+}
+
+/** Outside events, each after `late` scheduler steps. */
+type Disturbance =
+  | { kind: "terminate"; late: number }
+  | { kind: "clock"; ms: number; late: number }
+  | { kind: "release"; late: number };
+
+interface Scenario {
+  starters: StarterSpec[];
+  disturbances: Disturbance[];
+  /** Starters' wait budget: small budgets make slow deliveries end in `pending`. */
+  budgetMs: number;
+}
+
+interface Seen {
+  runs: number;
+  userCodeRuns: number;
+  started: number;
+  rejected: number;
+  pending: number;
+  superseded: number;
+  reconciled: number;
+  replaced: number;
+  released: number;
+  outdated: number;
+}
+
+async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<void> {
+  const world = new World(s);
+  const options: StartOptions = { waitBudgetMs: scenario.budgetMs, poll, config };
+  const pause = () => world.step(() => undefined);
+  const crashedTickets = (spec: StarterSpec, client: CoordinatorClient) => {
+    if (spec.crashAfter === null) return client;
+    // A crashing starter's ticket dies with it.
+    return {
+      ...client,
+      newTicket: () => {
+        const t = world.newTicket();
+        world.deadTickets.add(t);
+        return t;
+      },
     };
-
-  // Every Durable call the starters and orchestrations make goes through the scheduler.
-  const callEntity = step((op: string, input: unknown) => world.apply(op, input));
-  const work = step(() => undefined);
-
-  async function orchestrate(
-    instance: Instance,
-    envelope: RunEnvelope,
-    client: CoordinatorClient,
-  ): Promise<void> {
-    const answer = (await callEntity("confirm", {
-      generation: envelope.generation,
-      instanceId: instance.id,
-    })) as ConfirmAnswer;
-    if (instance.status !== "Running") return;
-    if (answer.status !== "holder") {
-      instance.status = "Completed"; // superseded: ends without user code
-      return;
-    }
-    for (const replaced of answer.terminate ?? []) await client.terminate(replaced.instanceId, "replaced");
-    if (instance.status !== "Running") return;
-    world.enterUserCode(instance, (envelope.input as { key: number }).key);
-    await work();
-    if (instance.status !== "Running") return; // terminated while working
-    instance.userCode = false;
-    const released = (await callEntity("complete", {
-      generation: envelope.generation,
-      outcome: "completed",
-    })) as ReleaseAnswer;
-    if (instance.status !== "Running") return;
-    instance.status = "Completed";
-    if (released.promoted) {
-      const { instanceId, orchestrator, job, generation, input } = released.promoted;
-      await client.startRun(orchestrator, instanceId, { job, generation, input });
+  };
+  const outcomes = scenario.starters.map(async (spec) => {
+    for (let i = 0; i < spec.late; i++) await pause();
+    const request = {
+      requestId: `r${spec.key}`,
+      orchestrator: "o",
+      policy: spec.policy,
+      input: { key: `r${spec.key}` },
+    };
+    const client = crashedTickets(spec, world.client(spec.crashAfter ?? Infinity));
+    return startJob(client, JOB, request, options);
+  });
+  const releases: Promise<ReleaseOutcome>[] = [];
+  for (const d of scenario.disturbances) {
+    const later = async <T>(f: () => Promise<T>): Promise<T> => {
+      for (let i = 0; i < d.late; i++) await pause();
+      return f();
+    };
+    if (d.kind === "terminate") {
+      // An outside terminate of whatever run holds the job at that moment.
+      void later(() => world.step(() => world.terminate(world.state.active?.instanceId ?? "")));
+    } else if (d.kind === "clock") {
+      void later(() => world.step(() => (world.now += d.ms)));
+    } else {
+      const requestId = `rel${releases.length}`;
+      releases.push(later(() => releaseJob(world.client(), JOB, { requestId, reason: "test" }, options)));
     }
   }
+  await s.waitIdle();
 
-  function makeClient(crashBeforeStart: boolean): CoordinatorClient {
-    const client: CoordinatorClient = {
-      signal: step((_job: string, op: string, input: unknown) => void world.apply(op, input)),
-      readState: step(() => structuredClone(world.state)),
-      startRun: step((_orchestrator: string, instanceId: string, envelope: RunEnvelope) => {
-        if (crashBeforeStart) return; // the starter died after its decision
-        const existing = world.instances.get(instanceId);
-        if (existing && ["Pending", "Running"].includes(existing.status)) return;
-        const instance: Instance = {
-          id: instanceId,
-          status: "Running",
-          generation: envelope.generation,
-          userCode: false,
-        };
-        world.instances.set(instanceId, instance);
-        void orchestrate(instance, envelope, makeClient(false));
-      }),
-      terminate: step((instanceId: string) => world.terminate(instanceId)),
-      instanceStatus: step((instanceId: string) => world.instances.get(instanceId)?.status ?? "NotFound"),
-      sleep: step(() => undefined),
-      now: () => world.now,
-    };
-    return client;
+  // Every starter that did not crash has its answer (a crashed one never returns: its promise is pending).
+  const now = <T>(p: Promise<T>) => Promise.race([p, Promise.resolve(undefined)]);
+  const settled = await Promise.all(outcomes.map(now));
+  scenario.starters.forEach((spec, i) => {
+    if (spec.crashAfter === null) expect([i, settled[i]?.kind]).toEqual([i, expect.any(String)]);
+  });
+  const answered = settled.filter((o): o is StartOutcome => o !== undefined);
+  const releaseOutcomes = await Promise.all(releases.map(now));
+  for (const r of releaseOutcomes)
+    expect(["released", "notHeld", "pending", "unknownJob"]).toContain(r?.kind);
+
+  // Every pending request's follow-up ended with a decision.
+  const followUpResults = await Promise.all(world.followUps.map(now));
+  expect(followUpResults.filter((r) => r === undefined)).toEqual([]);
+  const pendings = [...answered, ...releaseOutcomes].filter((o) => o?.kind === "pending").length;
+  expect(followUpResults.length).toBeGreaterThanOrEqual(pendings);
+
+  expect(world.violations).toEqual([]);
+  expect(world.maxConcurrentUserCode).toBeLessThanOrEqual(1);
+  expect(new Set(world.runsOfKey).size).toBe(world.runsOfKey.length);
+  // A run still unconfirmed was started (and then, say, terminated before it confirmed), or its start
+  // ticket died with its holder: either way only its lease can free the job now, as designed.
+  const active = world.state.active;
+  if (active?.phase === "starting") {
+    const started = world.instances.get(active.instanceId)?.executions.get(active.generation) === 1;
+    expect([started, world.deadTickets.has(active.starter ?? "")]).toContain(true);
   }
-  return { makeClient, step };
+  if (active?.phase === "running") {
+    expect(world.instances.get(active.instanceId)?.executions.get(active.generation)).toBe(1);
+  }
+  // The same key is told the same run, unless a lease expired and an abandoned run was re-decided.
+  if (world.state.counters.leaseExpired === 0) {
+    const byKey = new Map<string, Set<number>>();
+    for (const [i, o] of settled.entries()) {
+      if (o?.kind !== "started") continue;
+      const key = `r${scenario.starters[i].key}`;
+      byKey.set(key, (byKey.get(key) ?? new Set()).add(o.generation));
+    }
+    for (const generations of byKey.values()) expect(generations.size).toBe(1);
+  }
+
+  seen.runs++;
+  seen.userCodeRuns += world.runsOfKey.length;
+  seen.started += answered.filter((r) => r.kind === "started").length;
+  seen.rejected += answered.filter((r) => r.kind === "rejected").length;
+  seen.pending += pendings;
+  seen.superseded += world.state.counters.superseded;
+  seen.reconciled += world.state.counters.reconciled;
+  seen.replaced += world.state.counters.replaced;
+  seen.released += world.state.counters.released;
+  seen.outdated += world.state.counters.outdated;
 }
 
 const starterArb = fc.record({
   policy: fc.constantFrom<Policy>("reject", "useExisting", "replace", "queue"),
   key: fc.nat(4), // a small pool of keys, so some starters are retries of others
-  crash: fc.boolean(),
-  // scheduler steps to wait before starting: late starters meet runs that are live, ended or terminated
-  late: fc.nat(6),
+  crashAfter: fc.option(fc.nat(6), { freq: 4 }),
+  late: fc.nat(12),
 });
-const disturbanceArb = fc.oneof(
-  fc.record({ kind: fc.constant("terminate" as const) }),
-  fc.record({ kind: fc.constant("clock" as const), ms: fc.constantFrom(10, 500, 1001) }),
+const disturbanceArb: fc.Arbitrary<Disturbance> = fc.oneof(
+  fc.record({ kind: fc.constant("terminate" as const), late: fc.nat(12) }),
+  fc.record({ kind: fc.constant("clock" as const), ms: fc.constantFrom(10, 500, 1001), late: fc.nat(12) }),
+  fc.record({ kind: fc.constant("release" as const), late: fc.nat(12) }),
 );
+const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
+  starters: fc.array(starterArb, { minLength: 2, maxLength: 8 }),
+  disturbances: fc.array(disturbanceArb, { maxLength: 4 }),
+  budgetMs: fc.constantFrom(3, 20, 10_000),
+});
 
-test("random interleavings of starters, crashes, retries, terminations and clock jumps never run two holders", async () => {
-  const seen = {
+function emptySeen(): Seen {
+  return {
     runs: 0,
     userCodeRuns: 0,
     started: 0,
     rejected: 0,
+    pending: 0,
     superseded: 0,
     reconciled: 0,
     replaced: 0,
+    released: 0,
+    outdated: 0,
   };
-  await fc.assert(
-    fc.asyncProperty(
-      fc.scheduler(),
-      fc.array(starterArb, { minLength: 2, maxLength: 8 }),
-      fc.array(disturbanceArb, { maxLength: 4 }),
-      async (s, starters, disturbances) => {
-        const world = new World();
-        const { makeClient, step } = scenario(s, world);
-        const options = {
-          waitBudgetMs: 10_000,
-          poll: { initialMs: 1, maxMs: 8, factor: 2 },
-          redriveAfterMs: 0,
-        };
-        const pause = step(() => undefined);
-        const outcomes = starters.map(async ({ policy, key, crash, late }) => {
-          for (let i = 0; i < late; i++) await pause();
-          const request = { requestId: `r${key}`, orchestrator: "o", policy, input: { key } };
-          return startJob(makeClient(crash), JOB, request, options);
-        });
-        for (const d of disturbances) {
-          // An outside terminate of whatever run holds the job at that moment.
-          if (d.kind === "terminate")
-            void step(() => world.terminate(world.state.active?.instanceId ?? ""))();
-          else void step(() => (world.now += d.ms))();
-        }
-        await s.waitIdle();
-        const results = await Promise.all(outcomes);
+}
 
-        // Every starter gets an answer: a starter left waiting would be a liveness bug (e.g. waiting for
-        // an attempt the entity never records).
-        expect(results.filter((r) => r.kind === "timeout")).toEqual([]);
-        seen.runs++;
-        seen.userCodeRuns += world.userCodeRuns;
-        seen.started += results.filter((r) => r.kind === "started").length;
-        seen.rejected += results.filter((r) => r.kind === "rejected").length;
-        seen.superseded += world.state.counters.superseded;
-        seen.reconciled += world.state.counters.reconciled;
-        seen.replaced += world.state.counters.replaced;
-        expect(world.maxConcurrentUserCode).toBeLessThanOrEqual(1);
-        expect(new Set(world.runsOfKey).size).toBe(world.runsOfKey.length); // one run per request id at most
-        // Generations only grow, and every "started" answer names a generation that was handed out.
-        for (const r of results) {
-          if (r.kind === "started") expect(r.generation).toBeLessThanOrEqual(world.state.generation);
-        }
-        // The same key always got the same decision kind... unless a reconcile re-decided it for a later attempt.
-        const active = world.state.active;
-        if (active?.phase === "running") {
-          const holder = world.instances.get(active.instanceId);
-          expect(holder?.generation).toBe(active.generation);
-        }
-      },
-    ),
+test("random interleavings of starters, crashes, retries, releases, terminations, slow delivery and clock jumps", async () => {
+  const seen = emptySeen();
+  await fc.assert(
+    fc.asyncProperty(fc.scheduler(), scenarioArb, (s, scenario) => play(s, scenario, seen)),
     { numRuns: 1000 },
   );
   // The scenarios really exercised the protocol: user code ran, and every path was taken.
   expect(seen.runs).toBe(1000);
   console.log(`protocol property: ${JSON.stringify(seen)}`);
   for (const [name, count] of Object.entries(seen)) expect([name, count > 0]).toEqual([name, true]);
+});
+
+test("storms: hundreds of starters on one job, same-key bursts, late starters and releases", async () => {
+  const seen = emptySeen();
+  const stormArb: fc.Arbitrary<Scenario> = fc.record({
+    starters: fc
+      .tuple(
+        fc.integer({ min: 100, max: 300 }),
+        fc.constantFrom<Policy>("reject", "useExisting", "queue", "replace"),
+        fc.nat(20),
+      )
+      .map(([n, policy, sameKey]) =>
+        Array.from({ length: n }, (_, i) => ({
+          policy,
+          key: i < sameKey ? 0 : i, // a burst of same-key requests among distinct ones
+          crashAfter: null,
+          late: i % 7,
+        })),
+      ),
+    disturbances: fc.array(disturbanceArb, { maxLength: 2 }),
+    budgetMs: fc.constantFrom(3, 10_000),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.scheduler(), stormArb, (s, scenario) => play(s, scenario, seen)),
+    { numRuns: 40 },
+  );
+  console.log(`protocol storms: ${JSON.stringify(seen)}`);
+  expect(seen.runs).toBe(40);
+  for (const name of ["userCodeRuns", "started", "rejected", "pending", "outdated"] as const) {
+    expect([name, seen[name] > 0]).toEqual([name, true]);
+  }
 });

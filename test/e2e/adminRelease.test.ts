@@ -45,10 +45,10 @@ test("start needs a key; release needs the master key and promotes the queued re
   const state = await app.get("/api/jobs/guarded?code=host-key");
   expect(state.body.lastFinished).toMatchObject({ generation: 2, outcome: "completed" });
   expect(state.body.counters).toMatchObject({ released: 1, completed: 1 });
-  // The released run is still running (release does not terminate it); its late report is ignored.
-  await app.raiseEvent("guarded:1", "go");
-  await app.idle();
-  const after = await app.get("/api/jobs/guarded?code=host-key");
-  expect(after.body.counters).toMatchObject({ stale: 1, completed: 1 });
-  expect(after.body.lastFinished).toMatchObject({ generation: 2 });
+  // The released run was terminated: it can never run beside the promoted one, nor report late.
+  expect((await app.instance("guarded:1")).body).toMatchObject({
+    runtimeStatus: "Terminated",
+    output: "released: stuck",
+  });
+  expect((await app.raiseEvent("guarded:1", "go")).status).toBe(410);
 });

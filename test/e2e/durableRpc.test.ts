@@ -29,25 +29,29 @@ test("signal, read, startNew and status over rpcBaseUrl", async () => {
   const state = await rpc.read<{ requests: unknown[] }>("jobCoordinator", "rpc-job");
   expect(state?.requests).toEqual([["r1", "s", 1]]);
 
-  expect(await rpc.runtimeStatus("rpc-job:1")).toBe("NotFound");
-  await rpc.startNew("reportJob", "rpc-job:1", envelope("rpc-job"));
+  expect(await rpc.instance("rpc-job:1")).toEqual({ runtimeStatus: "NotFound" });
+  expect(await rpc.startNew("reportJob", "rpc-job:1", envelope("rpc-job"))).toBe("started");
   await app.idle();
-  expect(await rpc.runtimeStatus("rpc-job:1")).toBe("Running");
+  expect(await rpc.instance("rpc-job:1")).toEqual({ runtimeStatus: "Running", input: envelope("rpc-job") });
   // A second start over a running instance is refused (overridableExistingInstanceStates: NonRunningStates).
-  await expect(rpc.startNew("reportJob", "rpc-job:1", envelope("rpc-job"))).rejects.toThrow("HTTP 409");
+  expect(await rpc.startNew("reportJob", "rpc-job:1", envelope("rpc-job"))).toBe("conflict");
+  await expect(rpc.startNew("noSuchOrchestrator", "x", {})).rejects.toThrow("HTTP 400");
+  expect(await rpc.instancesWithPrefix("rpc-job:")).toEqual([
+    expect.objectContaining({ instanceId: "rpc-job:1", runtimeStatus: "Running" }),
+  ]);
   await expect(rpc.signal("jobCoordinator", "rpc-job", "tryStart", "x")).resolves.toBeUndefined(); // accepted, fails in the entity
 });
 
-test("the coordinator client treats a second start of a live run, or terminating nothing, as done", async () => {
+test("the coordinator client: a second start of a live run is a conflict, terminating nothing is done", async () => {
   const sdk = {
     terminate: () => Promise.reject(new Error("No instance with ID 'never:1' found.")),
   } as unknown as DurableClient;
   const client = durableCoordinatorClient(sdk, rpc);
-  // rpc-job:1 is live (started and confirmed above): a second start is not an error for the coordinator client.
-  await expect(client.startRun("reportJob", "rpc-job:1", envelope("rpc-job"))).resolves.toBeUndefined();
+  // rpc-job:1 is live (started above): a second start creates nothing.
+  expect(await client.startNew("reportJob", "rpc-job:1", envelope("rpc-job"))).toBe("conflict");
   await expect(client.terminate("never:1", "test")).resolves.toBeUndefined();
-  expect(await client.instanceStatus("rpc-job:1")).toBe("Running");
+  expect(await client.instance("rpc-job:1")).toEqual({ status: "Running", generation: 1 });
   await app.raiseEvent("rpc-job:1", "go");
   await app.idle();
-  expect(await client.instanceStatus("rpc-job:1")).toBe("Completed");
+  expect(await client.instance("rpc-job:1")).toEqual({ status: "Completed", generation: 1 });
 });

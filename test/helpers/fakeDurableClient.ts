@@ -4,6 +4,7 @@
  */
 import { HttpResponse, type HttpRequest } from "@azure/functions";
 import { registryShardOf } from "../../core/jobRegistry";
+import type { OperationName } from "../../core/coordinator";
 import type { FakeCoordinator } from "./fakeCoordinatorClient";
 
 const ORIGIN = "http://localhost:7071";
@@ -24,7 +25,7 @@ export function managementPayload(instanceId: string) {
 export function fakeDurableClient(fake: FakeCoordinator) {
   const inner = fake.client();
   return {
-    signalEntity: (id: { name: string; key: string }, op: string, input: unknown) =>
+    signalEntity: (id: { name: string; key: string }, op: OperationName, input: unknown) =>
       id.name === "jobCoordinator" ? inner.signal(id.key, op, input) : Promise.resolve(),
     readEntityState: async (id: { name: string; key: string }) => {
       if (id.name === "jobRegistry") {
@@ -34,19 +35,26 @@ export function fakeDurableClient(fake: FakeCoordinator) {
       const state = await inner.readState(id.key);
       return { entityExists: state !== undefined, entityState: state };
     },
-    startNew: async (orchestrator: string, options: { instanceId: string; input: never }) => {
-      const existing = fake.instances.get(options.instanceId);
-      if (existing && existing.status === "Running") throw new Error("409 conflict");
-      await inner.startRun(orchestrator, options.instanceId, options.input);
+    startNew: async (orchestrator: string, options: { instanceId: string; input: unknown }) => {
+      const result = await inner.startNew(orchestrator, options.instanceId, options.input);
+      if (result === "conflict") {
+        throw new Error("The operation failed with an unexpected status code: 409. Details: {}");
+      }
       return options.instanceId;
     },
     terminate: (instanceId: string, reason: string) => inner.terminate(instanceId, reason),
     getStatus: async (instanceId: string) => {
-      const status = await inner.instanceStatus(instanceId);
-      if (status === "NotFound")
+      const found = fake.instances.get(instanceId);
+      if (!found)
         throw new Error("DurableClient error: Durable Functions extension replied with HTTP 404 response.");
-      return { runtimeStatus: status };
+      return { instanceId, runtimeStatus: found.status, input: found.input, output: found.output };
     },
+    getStatusAll: async () =>
+      [...fake.instances.entries()].map(([instanceId, i]) => ({
+        instanceId,
+        runtimeStatus: i.status,
+        output: i.output,
+      })),
     createHttpManagementPayload: managementPayload,
     createCheckStatusResponse: (_request: HttpRequest, instanceId: string) => {
       const body = managementPayload(instanceId);

@@ -16,16 +16,35 @@ jest.mock("@azure/functions-core", () => jest.requireActual("../helpers/fakeFunc
 
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
 import "../../orchestrators/exampleJobs";
-import { getJob, listJobs, releaseJobHttp as releaseJob, startJobHttp } from "../../starters/jobsApi";
+import { followUpPrefix } from "../../core/runIds";
+import {
+  getJob,
+  getRequest,
+  listJobs,
+  releaseJobHttp as releaseJob,
+  startJobHttp,
+} from "../../starters/jobsApi";
+import { httpHandler } from "../../starters/httpResponses";
+import { followUpInput, followUpInstance, runFollowUp } from "../helpers/followUpDriver";
 import { seedStart } from "../../starters/seedStart";
 
 process.env.SINGLETON_WAIT_MS = "30";
 
 beforeEach(() => {
   fake = new FakeCoordinator({ leaseMs: 60_000, maxQueue: 1 });
+  fake.now = Date.now(); // the handlers' client reads the real clock
 });
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit | HttpResponse>;
+
+/** The route each handler is registered on (the handlers build answer URLs from the request's path). */
+const ROUTES = new Map<Handler, (p: Record<string, string>) => string>([
+  [startJobHttp, (p) => `jobs/${p.jobName}/start`],
+  [getRequest, (p) => `jobs/${p.jobName}/requests/${p.requestId}`],
+  [releaseJob, (p) => `jobs/${p.jobName}/release`],
+  [getJob, (p) => `jobs/${p.jobName}`],
+  [seedStart, (p) => `orchestrators/${p.functionName}/${p.instanceId}`],
+]);
 
 async function call(
   handler: Handler,
@@ -35,8 +54,8 @@ async function call(
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }> {
   const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
   const request = new HttpRequest({
-    method: "POST",
-    url: "http://localhost:7071/api/x",
+    method: body === undefined && handler !== startJobHttp ? "GET" : "POST",
+    url: `http://localhost:7071/api/${ROUTES.get(handler)?.(params) ?? "x"}`,
     body: { string: text },
     headers: { "content-type": "application/json", ...headers },
     params,
@@ -137,18 +156,93 @@ describe("POST /api/jobs/{jobName}/start", () => {
     expect(fake.states.size).toBe(0);
   });
 
-  test("503 with Retry-After when no decision arrives; the same key later gets the decision", async () => {
+  test("invalid job input is a 400 naming the field, and nothing is decided", async () => {
+    const cases: [unknown, string][] = [
+      [{ orchestrator: "reportJob", input: { items: 1e9 } }, "input.items"],
+      [{ orchestrator: "reportJob", input: { items: -1 } }, "input.items"],
+      [{ orchestrator: "reportJob", input: { failAt: "never" } }, "input.failAt"],
+      [{ orchestrator: "reportJob", input: { colour: "red" } }, "input.colour"],
+      [{ orchestrator: "reportJob", input: [1, 2] }, "input"],
+      [{ orchestrator: "monitorJob", input: { intervalSeconds: 0 } }, "input.intervalSeconds"],
+      [{ orchestrator: "monitorJob", input: { intervalSeconds: -5 } }, "input.intervalSeconds"],
+      [{ orchestrator: "monitorJob", input: { intervalSeconds: 1e308 } }, "input.intervalSeconds"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await start("j", body);
+      expect([res.status, res.body.error, res.body.field]).toEqual([400, "invalid input", field]);
+      expect(res.body.detail).toContain(field);
+    }
+    expect(fake.states.size).toBe(0);
+  });
+
+  test("202 pending with a Location when no decision arrives in time; the Location serves the final answer", async () => {
     fake.processing = false;
     const res = await start("j", { orchestrator: "reportJob" }, { "Idempotency-Key": "key-1" });
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: "pending", job: "j", requestId: "key-1" });
+    const location = "http://localhost:7071/api/jobs/j/requests/key-1";
+    expect(res.headers.Location).toBe(location);
+    expect(res.body.requestStatusUri).toBe(location);
     expect(res.headers["Retry-After"]).toBe("1");
+    const poll = () => call(getRequest, { jobName: "j", requestId: "key-1" });
+    // The follow-up is still running: pending.
+    followUpInstance(fake, followUpPrefix("j", "key-1")).status = "Running";
+    expect((await poll()).status).toBe(202);
+    // The follow-up decides; then the Location answers as the start route would have.
     fake.processing = true;
-    const retry = await start("j", { orchestrator: "reportJob" }, { "Idempotency-Key": "key-1" });
-    expect(retry.status).toBe(202);
+    const result = await runFollowUp(fake, followUpInput(fake, followUpPrefix("j", "key-1")));
+    Object.assign(followUpInstance(fake, followUpPrefix("j", "key-1")), {
+      status: "Completed",
+      output: result,
+    });
+    const final = await poll();
+    expect(final.status).toBe(202);
+    expect(final.body).toMatchObject({
+      status: "started",
+      generation: 1,
+      instanceId: "j:1",
+      requestId: "key-1",
+    });
+    // A retry with the same key gets the same decision and starts nothing.
     const again = await start("j", { orchestrator: "reportJob" }, { "Idempotency-Key": "key-1" });
-    expect(again.status).toBe(202);
-    expect(again.body).toMatchObject({ generation: 1, requestId: "key-1" });
-    expect(fake.starts).toHaveLength(1);
+    expect(again.body).toMatchObject({ status: "started", generation: 1, requestId: "key-1" });
+    expect(fake.starts.filter((x) => x.orchestrator === "reportJob")).toHaveLength(1);
+  });
+
+  test("the requests route: a rejected follow-up's 409, 404 for an unknown request, 400 for a bad id", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    fake.processing = false;
+    const pending = await start(
+      "j",
+      { orchestrator: "reportJob", policy: "queue" },
+      { "Idempotency-Key": "late" },
+    );
+    expect(pending.status).toBe(202);
+    fake.processing = true;
+    await start("j", { orchestrator: "reportJob", policy: "queue" }); // fills the queue first
+    const result = await runFollowUp(fake, followUpInput(fake, followUpPrefix("j", "late")));
+    Object.assign(followUpInstance(fake, followUpPrefix("j", "late")), {
+      status: "Completed",
+      output: result,
+    });
+    const final = await call(getRequest, { jobName: "j", requestId: "late" });
+    expect(final.status).toBe(409);
+    expect(final.body).toMatchObject({ error: "queue full", holder: { generation: 1 } });
+    expect((await call(getRequest, { jobName: "j", requestId: "never" })).status).toBe(404);
+    expect((await call(getRequest, { jobName: "j", requestId: "a b" })).body.field).toBe("requestId");
+  });
+});
+
+describe("every HTTP function answers JSON, even when something throws", () => {
+  test("a Durable API failure is a 502 and any other error a 500, both {error, detail}", async () => {
+    const failing = (error: Error) => httpHandler(() => Promise.reject(error));
+    const backend = await call(
+      failing(new Error("The operation failed with an unexpected status code: 500.")),
+      {},
+    );
+    expect(backend).toMatchObject({ status: 502, body: { error: "durable backend error" } });
+    const bug = await call(failing(new TypeError("x is undefined")), {});
+    expect(bug).toMatchObject({ status: 500, body: { error: "internal error", detail: "x is undefined" } });
   });
 });
 
@@ -177,7 +271,7 @@ describe("seed route POST /api/orchestrators/{functionName}/{instanceId}", () =>
     expect(fake.states.get("backup")?.active).toMatchObject({ generation: 2, instanceId: "backup" });
   });
 
-  test("404 unknown orchestrator, 400 bad instance id or key, 413 body over 64 KB, 503 when undecided", async () => {
+  test("404 unknown orchestrator, 400 bad instance id, key or input, 413 body over 64 KB, 202 pending when undecided", async () => {
     expect((await seed("nope", "backup")).status).toBe(404);
     expect((await seed("reportJob", "bad/id")).status).toBe(400);
     const badKey = await call(
@@ -190,9 +284,14 @@ describe("seed route POST /api/orchestrators/{functionName}/{instanceId}", () =>
     expect(badKey.body.field).toBe("Idempotency-Key");
     const big = await seed("reportJob", "backup", { blob: "x".repeat(70_000) });
     expect(big.status).toBe(413);
+    const badInput = await seed("reportJob", "backup", { items: 1e9 });
+    expect([badInput.status, badInput.body.field]).toEqual([400, "input.items"]);
     expect(fake.states.size).toBe(0);
     fake.processing = false;
-    expect((await seed("reportJob", "backup")).status).toBe(503);
+    const pending = await seed("reportJob", "backup");
+    expect(pending.status).toBe(202);
+    expect(pending.body).toMatchObject({ status: "pending" });
+    expect(pending.headers.Location).toMatch(/\/api\/jobs\/backup\/requests\/[0-9a-f-]{36}$/);
   });
 });
 
@@ -216,16 +315,17 @@ describe("GET /api/jobs, GET /api/jobs/{jobName}, POST /api/jobs/{jobName}/relea
 
   test("release: 200 released (and the queued request is started), 409 not held, 404 unknown, 400 bad reason", async () => {
     await start("j", { orchestrator: "reportJob" });
-    await start("j", { orchestrator: "reportJob", policy: "queue", input: { q: 1 } });
+    await start("j", { orchestrator: "reportJob", policy: "queue", input: { items: 1 } });
     const res = await call(releaseJob, { jobName: "j" }, { reason: "stuck" });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      released: { generation: 1 },
+      status: "released",
+      released: { generation: 1, instanceId: "j:1" },
       promoted: { generation: 2, instanceId: "j:2" },
     });
     expect(fake.starts.at(-1)).toMatchObject({
       instanceId: "j:2",
-      envelope: { generation: 2, input: { q: 1 } },
+      input: { generation: 2, input: { items: 1 } },
     });
     fake.apply("j", "release", {});
     expect((await call(releaseJob, { jobName: "j" })).status).toBe(409);
@@ -233,12 +333,35 @@ describe("GET /api/jobs, GET /api/jobs/{jobName}, POST /api/jobs/{jobName}/relea
     expect((await call(releaseJob, { jobName: "j" }, { reason: 5 })).status).toBe(400);
   });
 
-  test("release: 503 with Retry-After when the entity does not apply it in time", async () => {
+  test("release: 202 pending when the entity does not apply it in time; its follow-up finishes it", async () => {
     await start("j", { orchestrator: "reportJob" });
     fake.processing = false;
     const res = await call(releaseJob, { jobName: "j" });
-    expect(res.status).toBe(503);
-    expect(res.headers["Retry-After"]).toBe("1");
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: "pending" });
     expect(fake.states.get("j")?.active).toMatchObject({ generation: 1 });
+    const requestId = res.body.requestId as string;
+    fake.deliverHeld(); // the signal arrives late; the follow-up's call finds the release recorded
+    const result = await runFollowUp(fake, followUpInput(fake, followUpPrefix("j", requestId)));
+    expect(result).toEqual({
+      kind: "release",
+      result: { kind: "released", released: { generation: 1, instanceId: "j:1" } },
+    });
+    expect(fake.states.get("j")?.counters.released).toBe(1);
+  });
+
+  test("release racing the run's completion: 409 naming how the run ended, at once", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    fake.processing = false; // the release signal is held back...
+    const releasing = call(releaseJob, { jobName: "j" });
+    await new Promise((resolve) => setImmediate(resolve));
+    fake.apply("j", "complete", { generation: 1, outcome: "completed" }); // ...while the run completes
+    const res = await releasing;
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toBe(
+      "job 'j' has no active run: generation 1 ended (completed) before the release",
+    );
+    fake.deliverHeld(); // the late release changes nothing
+    expect(fake.states.get("j")?.counters).toMatchObject({ released: 0, completed: 1 });
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * The follow-up of a request whose starter ran out of its wait budget (on a slow backend). The starter
+ * hands the request, with its ticket, to a durable orchestration and answers `pending`; the orchestration
+ * asks the entity directly (callEntity: the answer comes back, no polling), starts the run if its ticket
+ * is the run's start ticket, and ends with the decision as its output, which
+ * `GET /api/jobs/{job}/requests/{requestId}` serves.
+ *
+ * Written as a generator of steps, so the orchestration binding (orchestrators/followUp.ts) and the
+ * protocol property test drive the same logic.
+ *
+ * The starter's own signal may still be in flight: if it is decided first, the direct call finds its
+ * standing decision; if the direct call is decided first, it advances `seq` and the late signal is
+ * outdated. Either way the request is decided once. A reconcile or release signal still in flight is
+ * fenced the same way: the direct call for the same run makes the later one a stale no-op.
+ */
+import type {
+  Decision,
+  ForceReleaseInput,
+  ReconcileInput,
+  ReleaseAnswer,
+  RunRef,
+  RunToStart,
+  TryStartAnswer,
+  TryStartInput,
+} from "./types";
+
+export interface PendingRelease extends ForceReleaseInput {
+  generation: number;
+  requestId: string;
+  starter: string;
+  reason: string;
+}
+
+export type PendingRequest =
+  | {
+      kind: "start";
+      job: string;
+      request: TryStartInput;
+      /** The reconcile the starter had signalled when it ran out of budget (it may still be in flight). */
+      reconcile?: ReconcileInput & { starter: string };
+    }
+  | { kind: "release"; job: string; release: PendingRelease };
+
+export type FollowUpStep =
+  | { kind: "callEntity"; job: string; operation: "tryStart" | "release" | "reconcile"; input: unknown }
+  | { kind: "terminate"; instanceId: string; reason: string }
+  | { kind: "startRun"; run: RunToStart; input: unknown };
+
+export type ReleaseResult =
+  { kind: "released"; released: RunRef; promoted?: RunRef } | { kind: "notHeld"; generation: number };
+
+export type FollowUpResult =
+  { kind: "start"; decision: Decision } | { kind: "release"; result: ReleaseResult };
+
+function* startRunStep(run: RunToStart, input: unknown): Generator<FollowUpStep, void, unknown> {
+  yield { kind: "startRun", run, input };
+}
+
+export function* followUpSteps(pending: PendingRequest): Generator<FollowUpStep, FollowUpResult, unknown> {
+  if (pending.kind === "start") {
+    const { request } = pending;
+    if (pending.reconcile) {
+      // Calling it directly fences the signal: whichever comes second finds the holder gone and changes
+      // nothing, and a run either one promoted carries this ticket (the tryStart below names it again).
+      yield { kind: "callEntity", job: pending.job, operation: "reconcile", input: pending.reconcile };
+    }
+    const answer = (yield {
+      kind: "callEntity",
+      job: pending.job,
+      operation: "tryStart",
+      input: request,
+    }) as TryStartAnswer;
+    if (answer.kind === "outdated") throw new Error("a direct tryStart is never outdated");
+    const { mustStart, ...decision } = answer;
+    if (mustStart) {
+      if (decision.kind === "started" && decision.replaced && mustStart.generation === decision.generation) {
+        yield {
+          kind: "terminate",
+          instanceId: decision.replaced.instanceId,
+          reason: `replaced by generation ${decision.generation}`,
+        };
+      }
+      // Its own run's input is the request's; a run it promoted (by a reconcile) carries its input.
+      yield* startRunStep(
+        mustStart,
+        mustStart.requestId === request.requestId ? request.input : mustStart.input,
+      );
+    }
+    return { kind: "start", decision: decision as Decision };
+  }
+  const { release } = pending;
+  const answer = (yield {
+    kind: "callEntity",
+    job: pending.job,
+    operation: "release",
+    input: release,
+  }) as ReleaseAnswer;
+  if (answer.promoted) yield* startRunStep(answer.promoted, answer.promoted.input);
+  if (!answer.released || !answer.run) {
+    return { kind: "release", result: { kind: "notHeld", generation: release.generation } };
+  }
+  const result: ReleaseResult = { kind: "released", released: answer.run };
+  if (answer.promoted) {
+    result.promoted = { generation: answer.promoted.generation, instanceId: answer.promoted.instanceId };
+  }
+  return { kind: "release", result };
+}
