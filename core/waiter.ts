@@ -1,6 +1,8 @@
 /**
  * Reads a job's entity state with back-off until a condition holds, within one budget shared by every
  * wait of a starter invocation (so a start that reconciles and retries still answers within the budget).
+ * The budget is wall-clock time from the first wait, reads included: under a storm the reads themselves
+ * queue, and a starter must still answer in time.
  */
 import { delays } from "./backoff";
 import type { CoordinatorClient, WaitOptions } from "./coordinatorClient";
@@ -8,23 +10,26 @@ import type { JobState } from "./types";
 
 export class Waiter {
   private readonly waits: Generator<number>;
+  private deadline: number | undefined;
 
   constructor(
     private readonly client: CoordinatorClient,
     private readonly job: string,
-    options: WaitOptions,
+    private readonly options: WaitOptions,
   ) {
     this.waits = delays(options.waitBudgetMs, options.poll);
   }
 
   /** The first state read for which `done` holds, or undefined once the budget is spent. */
   async until(done: (state: JobState) => boolean): Promise<JobState | undefined> {
+    this.deadline ??= this.client.now() + this.options.waitBudgetMs;
     for (;;) {
       const state = await this.client.readState(this.job);
       if (state && done(state)) return state;
+      const left = this.deadline - this.client.now();
       const wait = this.waits.next();
-      if (wait.done) return undefined;
-      await this.client.sleep(wait.value);
+      if (wait.done || left <= 0) return undefined;
+      await this.client.sleep(Math.min(wait.value, left));
     }
   }
 }

@@ -62,7 +62,9 @@ export class DevHttpServer {
   listen(port: number, hostname: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(port, hostname, () => {
+      // A deep accept queue: a burst of a thousand callers connecting at once is queued, not dropped
+      // (dropped SYNs are retried by the client only after a second). The kernel caps it at somaxconn.
+      this.server.listen({ port, host: hostname, backlog: 4096 }, () => {
         this.server.off("error", reject);
         this.port = (this.server.address() as AddressInfo).port;
         resolve(this.port);
