@@ -7,12 +7,14 @@ import type { CoordinatorClient } from "../core/coordinatorClient";
 export interface CallCounts {
   signal: number;
   readState: number;
+  /** JSON length of the entity states read: what each poll costs under a storm. */
+  readBytes: number;
   startNew: number;
   instance: number;
 }
 
 export function emptyCounts(): CallCounts {
-  return { signal: 0, readState: 0, startNew: 0, instance: 0 };
+  return { signal: 0, readState: 0, readBytes: 0, startNew: 0, instance: 0 };
 }
 
 /** The decision only: a run its ticket holder would start is not started (its start counts as done). */
@@ -28,9 +30,11 @@ export function counting(client: CoordinatorClient, counts: CallCounts): Coordin
       counts.signal++;
       return client.signal(job, operation, input);
     },
-    readState(job) {
+    async readState(job) {
       counts.readState++;
-      return client.readState(job);
+      const state = await client.readState(job);
+      counts.readBytes += state === undefined ? 0 : JSON.stringify(state).length;
+      return state;
     },
     startNew(orchestrator, instanceId, input) {
       counts.startNew++;

@@ -57,6 +57,8 @@ export interface EntityDecisionParams {
 }
 
 export interface EntityDecisionRows {
+  /** Decisions on idle jobs (each request a fresh job name): the uncontended decision. */
+  idle: Row;
   app: Row;
   sdk: Row;
   appHostThread: Row;
@@ -82,12 +84,19 @@ export async function entityDecisions(
   };
   const app = await runPhase(
     session,
-    "entity decision (app client)",
+    "entity decision, job held (app client)",
     "entityDecisionApp",
     measured,
     "client thread",
   );
   const after = memorySample();
+  const idle = await runPhase(
+    session,
+    "entity decision, idle job (app client)",
+    "entityDecisionApp",
+    { ...base, jobs: p.requests, requests: p.requests, jobPrefix: "idle-", warmup: p.jobs * 4 },
+    "client thread",
+  );
   const sdk = await runPhase(
     session,
     "entity decision (SDK only)",
@@ -103,6 +112,7 @@ export async function entityDecisions(
     "host thread",
   );
   return {
+    idle,
     app,
     sdk,
     appHostThread,
@@ -149,6 +159,7 @@ export function merge(name: string, a: Row, b: Row): Row {
     row.counts = {
       signal: a.counts.signal + b.counts.signal,
       readState: a.counts.readState + b.counts.readState,
+      readBytes: a.counts.readBytes + b.counts.readBytes,
       startNew: a.counts.startNew + b.counts.startNew,
       instance: a.counts.instance + b.counts.instance,
     };

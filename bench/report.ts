@@ -38,6 +38,7 @@ function callsPerOp(row: Row): string {
   if (!c) return "";
   const n = row.result.ops;
   const parts = [`sig ${fixed(c.signal / n, 2)}`, `read ${fixed(c.readState / n, 2)}`];
+  if (c.readState > 0) parts.push(`${Math.round(c.readBytes / c.readState)} B/read`);
   if (c.startNew > 0) parts.push(`start ${fixed(c.startNew / n, 2)}`);
   if (c.instance > 0) parts.push(`status ${fixed(c.instance / n, 2)}`);
   return parts.join(" ");

@@ -28,6 +28,10 @@ import { startStorm, type StormReport } from "./storms";
 
 const ENTITY_DECISIONS_TARGET_PER_S = 5000;
 const START_RATIO_TARGET = 1.5;
+/** An uncontended start decision costs at most this many no-op function invocations on the same host. */
+const DECISION_FLOOR_TARGET = 3;
+/** A decision under contention costs at most this many uncontended decisions. */
+const CONTENTION_RATIO_TARGET = 3;
 const STORM_RATIO_TARGET = 3;
 const DEFAULT_STORM_SIZES = [256, 1_000, 10_000];
 /** The storm the contention target is about (its scaled size, with BENCH_SCALE). */
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
     }
     rows.push(
       floor,
+      entity.idle,
       entity.app,
       entity.sdk,
       entity.appHostThread,
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
     const stormAtTarget = storms[STORM_SIZES.indexOf(STORM_TARGET_SIZE)];
     ratios = [
       ratio(
-        "entity decisions/s (app client, client thread) / target 5,000",
+        "entity decisions/s (app client, job held) / target 5,000",
         entityRate / ENTITY_DECISIONS_TARGET_PER_S,
         {
           min: 1,
@@ -279,6 +284,16 @@ async function main(): Promise<void> {
         perOp(entity.app) / microsPerOp(pure.rejected),
       ),
       ratio("entity decisions/s (app client, client thread) / floor req/s", entityRate / floorRate),
+      ratio(
+        "time per decision on an idle job (uncontended) / no-op HTTP invocation",
+        perOp(entity.idle) / perOp(floor),
+        { max: DECISION_FLOOR_TARGET },
+      ),
+      ratio(
+        "time per decision, job held (contended) / idle job (uncontended)",
+        perOp(entity.app) / perOp(entity.idle),
+        { max: CONTENTION_RATIO_TARGET },
+      ),
       ratio("entity decisions/s (SDK only) / floor req/s", opsPerSecond(entity.sdk.result) / floorRate),
       ratio(
         "entity decisions/s (app client, host thread) / floor req/s",
