@@ -14,28 +14,26 @@ function without(requests: RequestRecord[], requestId: string): RequestRecord[] 
   return requests.filter((r) => r[0] !== requestId);
 }
 
-/** Records that `requestId` got run `generation` (replacing an earlier record of the same id). */
-export function recordStart(
+function record(
   state: JobState,
   requestId: string,
+  code: RequestRecord[1],
   generation: number,
   instanceId: string,
 ): RequestRecord[] {
-  const record: RequestRecord = [requestId, "s", generation];
-  if (instanceId !== instanceIdFor(state.job, generation)) record.push(instanceId);
-  return [...without(state.requests, requestId), record].slice(-MAX_REQUESTS);
+  const entry: RequestRecord = [requestId, code, generation];
+  if (instanceId !== instanceIdFor(state.job, generation)) entry.push(instanceId);
+  return [...without(state.requests, requestId), entry].slice(-MAX_REQUESTS);
+}
+
+/** Records that `requestId` got run `generation` (replacing an earlier record of the same id). */
+export function recordStart(state: JobState, requestId: string, generation: number, instanceId: string) {
+  return record(state, requestId, "s", generation, instanceId);
 }
 
 /** Records that the release request `requestId` released run `generation`. */
-export function recordRelease(
-  state: JobState,
-  requestId: string,
-  generation: number,
-  instanceId: string,
-): RequestRecord[] {
-  const record: RequestRecord = [requestId, "l", generation];
-  if (instanceId !== instanceIdFor(state.job, generation)) record.push(instanceId);
-  return [...without(state.requests, requestId), record].slice(-MAX_REQUESTS);
+export function recordRelease(state: JobState, requestId: string, generation: number, instanceId: string) {
+  return record(state, requestId, "l", generation, instanceId);
 }
 
 /** Forgets a request id (its run was abandoned: the same request may be decided afresh). */
