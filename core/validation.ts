@@ -5,6 +5,30 @@ import { POLICIES, type Policy } from "./types";
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * How deeply a run's input may nest. Inputs travel through JSON.stringify (recursive: it overflows the stack
+ * at a few thousand levels) in signals, histories and entity state, so a deeper input is refused up front.
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/** The nesting depth of a parsed JSON value (0 for a scalar), computed without recursion. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** A 400 for an input nested deeper than MAX_INPUT_DEPTH, if it is. */
+export function inputDepthError(input: unknown): ApiError | undefined {
+  if (jsonDepth(input) <= MAX_INPUT_DEPTH) return undefined;
+  return apiError(400, "input too deep", `'input' may nest at most ${MAX_INPUT_DEPTH} levels`, "input");
+}
 
 export interface ApiError {
   status: number;
@@ -116,6 +140,8 @@ export function parseStartRequest(
       "idempotencyKey",
     );
   }
+  const tooDeep = inputDepthError(b.input);
+  if (tooDeep) return tooDeep;
   const result: StartRequest = { orchestrator: b.orchestrator, policy };
   if (b.input !== undefined) result.input = b.input;
   const key = (bodyKey as string | undefined) ?? headerKey ?? undefined;

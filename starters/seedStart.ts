@@ -16,7 +16,13 @@ import { randomUUID } from "node:crypto";
 import { startOptions } from "../core/config";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { startJob } from "../core/startJob";
-import { apiError, IDEMPOTENCY_KEY_PATTERN, isApiError, validateJobName } from "../core/validation";
+import {
+  apiError,
+  IDEMPOTENCY_KEY_PATTERN,
+  inputDepthError,
+  isApiError,
+  validateJobName,
+} from "../core/validation";
 import { coordinatorFor } from "./durableCoordinatorClient";
 import { inputError, pendingResponse, responseUrls } from "./decisionResponses";
 import { errorResponse, httpHandler, json, readBody } from "./httpResponses";
@@ -65,7 +71,7 @@ export async function seedStart(
   const body = await readBody(request);
   if (isApiError(body)) return errorResponse(body);
   const input = parseInput(body, request.headers.get("content-type"));
-  const invalidInput = inputError(functionName, input);
+  const invalidInput = inputDepthError(input) ?? inputError(functionName, input);
   if (invalidInput) return errorResponse(invalidInput);
 
   const client = df.getClient(context);

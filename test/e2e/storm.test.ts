@@ -151,3 +151,12 @@ test.each<[string, unknown, string]>([
   expect(reply.body).toMatchObject({ error: "invalid input", field });
   expect((await app.jobState("absurd")).status).toBe(404);
 });
+
+test("an input nested 5,000 levels deep is a 400 on both start routes, and nothing is decided", async () => {
+  const deep = "[".repeat(5000) + "]".repeat(5000);
+  const viaJobs = await app.post("/api/jobs/deep/start", `{"orchestrator":"reportJob","input":${deep}}`);
+  expect([viaJobs.status, viaJobs.body.error, viaJobs.body.field]).toEqual([400, "input too deep", "input"]);
+  const viaSeed = await app.post("/api/orchestrators/reportJob/deep", deep);
+  expect([viaSeed.status, viaSeed.body.error]).toEqual([400, "input too deep"]);
+  expect((await app.jobState("deep")).status).toBe(404);
+});
