@@ -85,15 +85,61 @@ function message(status: number, text: string): ManagementResponse {
   return json(status, { message: text });
 }
 
-type Parsed = { ok: true; value: unknown } | { ok: false };
+/**
+ * How deeply a body may nest: the extension parses bodies with Json.NET, whose readers refuse JSON nested
+ * deeper than MaxDepth (64 by default since Json.NET 13.0.1), and HttpApiHandler answers that 400. Deeper
+ * values would also overflow JSON.stringify's recursion further on, after the request had been accepted.
+ */
+const MAX_BODY_DEPTH = 64;
+
+type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
 
 function parseBody(body: string): Parsed {
   if (body.trim() === "") return { ok: true, value: undefined };
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+    return { ok: false, problem: `The request body nests deeper than ${MAX_BODY_DEPTH} levels.` };
+  }
   try {
     return { ok: true, value: JSON.parse(body) };
   } catch {
-    return { ok: false };
+    return { ok: false, problem: "The request body is not valid JSON." };
   }
+}
+
+/** Whether JSON text opens more than `max` arrays/objects at once (a scan, before anything is parsed). */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** The path's segments, percent-decoded; undefined when an escape is malformed or not UTF-8. */
+function decodeSegments(path: string): string[] | undefined {
+  try {
+    return path
+      .split("?")[0]
+      .split("/")
+      .filter((s) => s !== "")
+      .map((s) => decodeURIComponent(s));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Entity keys the extension refuses (DurableClient.SignalEntityAsyncInternal: /, \, #, ? or controls). */
+function invalidEntityKey(key: string): boolean {
+  return /[/\\#?]/.test(key) || hasControlCharacter(key);
 }
 
 function flag(query: URLSearchParams, name: string, dflt: boolean): boolean {
@@ -104,14 +150,17 @@ function flag(query: URLSearchParams, name: string, dflt: boolean): boolean {
 export class ManagementApi {
   constructor(private readonly deps: ManagementDeps) {}
 
+  /**
+   * Routes as HttpApiHandler.HandleRequestAsync does: literal segments match case-insensitively, and a path or
+   * method no route takes is a 404. Routes the extension has but the devhost lacks are a 501.
+   */
   async handle(req: ManagementRequest): Promise<ManagementResponse> {
-    const segments = req.path
-      .split("?")[0]
-      .split("/")
-      .filter((s) => s !== "")
-      .map((s) => decodeURIComponent(s));
+    const segments = decodeSegments(req.path);
+    if (!segments) return message(400, "The request path is not validly percent-encoded UTF-8.");
     const method = req.method.toUpperCase();
-    const [root, a, b, c] = segments;
+    const [a, b, c] = segments.slice(1);
+    const root = segments[0]?.toLowerCase();
+    const op = b?.toLowerCase();
     const n = segments.length;
 
     if (root === "orchestrators" && method === "POST" && (n === 2 || n === 3)) return this.start(req, a, b);
@@ -120,16 +169,19 @@ export class ManagementApi {
       if (n === 1 && method === "DELETE") return this.purgeBy(req);
       if (n === 2 && method === "GET") return this.status(req, a);
       if (n === 2 && method === "DELETE") return this.purge(a);
-      if (n === 4 && method === "POST" && b === "raiseEvent") return this.raiseEvent(req, a, c);
-      if (n === 3 && method === "POST" && (b === "terminate" || b === "suspend" || b === "resume")) {
-        return this.control(b, a, req.query.get("reason") ?? "");
+      if (n === 4 && method === "POST" && op === "raiseevent") return this.raiseEvent(req, a, c);
+      if (n === 3 && method === "POST" && (op === "terminate" || op === "suspend" || op === "resume")) {
+        return this.control(op, a, req.query.get("reason") ?? "");
       }
     }
     if (root === "entities" && n === 3) {
       if (method === "POST") return this.signalEntity(req, a, b);
       if (method === "GET") return this.readEntity(a, b);
     }
-    return message(501, `The devhost Durable engine does not implement ${method} ${req.path}.`);
+    if (extensionOnlyRoute(method, root, n, op)) {
+      return message(501, `The devhost Durable engine does not implement ${method} ${req.path}.`);
+    }
+    return message(404, `No Durable management route takes ${method} ${req.path}.`);
   }
 
   /** The check-status payload (also what createCheckStatusResponse / createHttpManagementPayload return). */
@@ -148,7 +200,7 @@ export class ManagementApi {
       );
     }
     const input = parseBody(req.body);
-    if (!input.ok) return message(400, "The request body is not valid JSON.");
+    if (!input.ok) return message(400, input.problem);
     const instanceId = requestedId ?? randomUUID().replace(/-/g, "");
     if (/[/\\#?]/.test(instanceId) || hasControlCharacter(instanceId)) {
       return message(400, `The instance ID '${instanceId}' contains invalid characters.`);
@@ -282,7 +334,7 @@ export class ManagementApi {
       );
     }
     const body = parseBody(req.body);
-    if (!body.ok) return message(400, "The request body is not valid JSON.");
+    if (!body.ok) return message(400, body.problem);
     const event = historyEvent(EventType.EventRaised, this.deps.now(), {
       Name: eventName,
       Input: body.value === undefined ? undefined : JSON.stringify(body.value),
@@ -299,9 +351,12 @@ export class ManagementApi {
   }
 
   private signalEntity(req: ManagementRequest, name: string, key: string): ManagementResponse {
+    if (invalidEntityKey(key)) {
+      return message(400, "Entity keys must not contain /, \\, #, ?, or control characters.");
+    }
     const op = req.query.get("op") ?? "";
     const body = parseBody(req.body);
-    if (!body.ok) return message(400, "The request body is not valid JSON.");
+    if (!body.ok) return message(400, body.problem);
     this.deps.entities.send(undefined, entitySchedulerId(name, key), {
       requestId: randomUUID(),
       operation: op,
@@ -322,6 +377,21 @@ export class ManagementApi {
       body: record.state === undefined ? "null" : record.state,
     };
   }
+}
+
+/**
+ * Routes of the extension's HTTP API the devhost does not serve: rewind and restart, entity listing
+ * (`GET entities[/{name}]`), `DELETE entities/{name}/{key}` and `makeprimary`.
+ */
+function extensionOnlyRoute(
+  method: string,
+  root: string | undefined,
+  n: number,
+  op: string | undefined,
+): boolean {
+  if (root === "instances") return n === 3 && method === "POST" && (op === "rewind" || op === "restart");
+  if (root === "entities") return (method === "GET" && n <= 2) || (method === "DELETE" && n === 3);
+  return root === "makeprimary" && n === 1;
 }
 
 function headerIgnoringCase(headers: Record<string, string>, name: string): string | undefined {

@@ -150,10 +150,13 @@ test("query with filters, top and continuation tokens; purge one and by filter",
   expect((await h.call("DELETE", "instances?runtimeStatus=Failed")).status).toBe(404);
 });
 
-test("rewind and unknown routes are 501 with a JSON message", async () => {
+test("rewind is a 501 (the extension has it, the devhost not) and an unknown route a 404, with a JSON message", async () => {
   h = createHarness(waiter());
   const res = await h.call("POST", "instances/x/rewind?reason=r");
   expect(res.status).toBe(501);
   expect(res.body).toMatchObject({ message: expect.stringContaining("rewind") });
-  expect((await h.call("GET", "whatever")).status).toBe(501);
+  expect(await h.call("GET", "whatever")).toMatchObject({
+    status: 404,
+    body: { message: "No Durable management route takes GET whatever." },
+  });
 });
