@@ -42,8 +42,9 @@ export interface ManagementResponse {
 /** The Durable engine as the runtime sees it. */
 export interface DurableEngine {
   /**
-   * Serves the management API. The runtime mounts it at both `/runtime/webhooks/durabletask/` (public
-   * webhook API) and the `rpcBaseUrl` path handed to clients.
+   * Serves the management API. The runtime mounts it at `/runtime/webhooks/durabletask/` (the public webhook
+   * API, where keys apply) and at its own loopback channel `/durabletask/`, which it hands to clients as the
+   * binding's `rpcBaseUrl` (replacing the engine's); it adds the system key to the public URLs it hands out.
    */
   handleManagement(req: ManagementRequest): Promise<ManagementResponse>;
   /** The durableClient binding value the real host passes to a function (taskHubName, URLs, rpcBaseUrl...). */

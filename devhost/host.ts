@@ -3,6 +3,7 @@
  * controls they need (`waitForIdle`, `advanceTime`, `stop`).
  */
 import * as fs from "node:fs";
+import type * as http from "node:http";
 import * as path from "node:path";
 import { ActivityTracker } from "./activity";
 import { loadApp, type HostConfig } from "./appLoader";
@@ -11,9 +12,20 @@ import type { DurableEngine, DurableEngineOptions, LatencyOptions } from "./cont
 import { createDurableEngine } from "./durable/engine";
 import { describeFunctions, type FunctionInfo } from "./functionList";
 import { deactivateRegistry, type LogLevel } from "./functionsCore";
-import { keysConfigured, KEYS_ENV, parseHostKeys, type HostKeys } from "./http/auth";
+import {
+  DURABLE_EXTENSION,
+  extensionKey,
+  keysConfigured,
+  KEYS_ENV,
+  parseHostKeys,
+  withExtensionKey,
+  type HostKeys,
+} from "./http/auth";
+import { bodySizeLimitFrom } from "./http/requestBody";
 import { httpRoutesOf, RouteTable } from "./http/routes";
+import { rpcBaseUrlFor } from "./http/rpcChannel";
 import { DevHttpServer, WEBHOOK_PATH } from "./http/server";
+import { bindingValue } from "./http/webhookUrls";
 import { RuntimeInvoker, type RuntimeLog } from "./invoker";
 import { TimerTriggers } from "./timerTriggers";
 
@@ -28,8 +40,17 @@ export interface StartHostOptions {
   hostname?: string;
   /** Shift the process-wide Date with the host clock so `advanceTime` moves everyone's "now". */
   virtualTime?: boolean;
-  /** Function keys to enforce; default: from the DEVHOST_KEYS env var (JSON), else none (all anonymous). */
+  /**
+   * Keys to enforce; default: from the DEVHOST_KEYS env var (JSON), else none (all anonymous). With keys, the
+   * Durable management API under /runtime/webhooks/durabletask needs the `durabletask_extension` system key
+   * (a random one when none is given; the binding's URLs carry it as `code=`) or the master key.
+   */
   keys?: HostKeys;
+  /**
+   * The largest request body accepted, in bytes (413 beyond); default: the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
+   * env var if it is a number, else 100 MB (104857600), as the Functions host.
+   */
+  maxRequestBodySize?: number;
   /** Where logs go; default: console for information and above. `false` silences the host. */
   log?: RuntimeLog | false;
   /** Log every invocation ("Executing '...'" / "Executed '...'") like `func start`; default false. */
@@ -50,6 +71,8 @@ export interface DevHost {
   clock: Clock;
   config: HostConfig;
   invoker: RuntimeInvoker;
+  /** The node:http server (tests hand it connections from chosen remote addresses). */
+  httpServer: http.Server;
   /** Resolves once no HTTP request or invocation is in flight, the engine is idle and no due timer waits. */
   waitForIdle(): Promise<void>;
   /** Moves the clock forward (firing due timers) and waits for the host to be idle again. */
@@ -104,20 +127,25 @@ export async function startHost(options: StartHostOptions = {}): Promise<DevHost
 
 async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unknown)[]): Promise<DevHost> {
   const log: RuntimeLog = options.log === false ? () => {} : (options.log ?? consoleLog);
-  const keys = options.keys ?? (process.env[KEYS_ENV] ? parseHostKeys(process.env[KEYS_ENV]) : undefined);
+  const givenKeys =
+    options.keys ?? (process.env[KEYS_ENV] ? parseHostKeys(process.env[KEYS_ENV]) : undefined);
+  const keys = keysConfigured(givenKeys) ? withExtensionKey(givenKeys, DURABLE_EXTENSION) : undefined;
   const hostname = options.hostname ?? "127.0.0.1";
   const clock = new Clock({ shiftGlobalDate: options.virtualTime === true });
   cleanups.push(() => clock.dispose());
   const tracker = new ActivityTracker();
   let running = false;
   let origin = "";
+  // Known once the server listens (the binding is built per invocation, after that).
+  let rpcBaseUrl: string | undefined = undefined;
 
   const app = loadApp(options.appDir ?? defaultAppDir());
   const { registry, config } = app;
   cleanups.push(() => deactivateRegistry(registry));
   registry.log = (level: LogLevel, _category, message) => log(level, message);
   const invoker = new RuntimeInvoker(registry, {
-    durableClientInput: (o) => durableEngine.clientInput(o),
+    durableClientInput: (o) =>
+      bindingValue(durableEngine.clientInput(o), { code: extensionKey(keys, DURABLE_EXTENSION), rpcBaseUrl }),
     origin: () => origin,
     log,
     track: (work) => tracker.track(work),
@@ -139,24 +167,24 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
   const routes = httpRoutesOf(registry);
   const timers = new TimerTriggers(registry.functions.values(), clock, invoker, log);
-  let rpcMounts: string[] = [];
   const server = new DevHttpServer({
     routes: new RouteTable(routes, config.routePrefix),
     invoker,
     engine: durableEngine,
     tracker,
-    keys: keysConfigured(keys) ? keys : undefined,
+    keys,
     log,
     isRunning: () => running,
-    managementMounts: () => rpcMounts,
+    maxRequestBodySize: options.maxRequestBodySize ?? bodySizeLimitFrom(process.env),
   });
 
-  const port = await server.listen(options.port ?? 7071, hostname);
+  const address = await server.listen(options.port ?? 7071, hostname);
+  const port = address.port;
   cleanups.push(() => server.close());
   origin = `http://${hostname}:${port}`;
+  rpcBaseUrl = rpcBaseUrlFor(address.address, port);
   const releaseHostname = claimWebsiteHostname(`${hostname}:${port}`);
   cleanups.push(releaseHostname);
-  rpcMounts = rpcMountOf(durableEngine, origin);
 
   for (const hook of registry.hooksFor("appStart")) {
     await hook({
@@ -212,6 +240,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     clock,
     config,
     invoker,
+    httpServer: server.server,
     waitForIdle,
     advanceTime: async (ms: number) => {
       clock.advance(ms);
@@ -219,18 +248,4 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     },
     stop,
   };
-}
-
-/** The path of the engine's rpcBaseUrl, when it is not already under the webhook path. */
-function rpcMountOf(engine: DurableEngine, origin: string): string[] {
-  const rpcBaseUrl = engine.clientInput(origin).rpcBaseUrl;
-  if (typeof rpcBaseUrl !== "string" || !rpcBaseUrl) return [];
-  let pathname: string;
-  try {
-    pathname = new URL(rpcBaseUrl).pathname;
-  } catch {
-    return [];
-  }
-  if (!pathname.endsWith("/")) pathname += "/";
-  return pathname.toLowerCase().startsWith(`${WEBHOOK_PATH}/`) ? [] : [pathname];
 }

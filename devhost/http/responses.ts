@@ -59,11 +59,15 @@ export function writeRpcHttpResponse(res: ServerResponse, http: RpcHttpData | un
   else res.end();
 }
 
+/** Every answer the host writes itself is JSON, and says so: browsers must not sniff it into HTML. */
+const NOSNIFF = "x-content-type-options";
+
 export function writeJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
+    [NOSNIFF]: "nosniff",
   });
   res.end(text);
 }
@@ -75,6 +79,7 @@ export function writeManagementResponse(
   res.statusCode = response.status;
   const headers = response.headers ?? {};
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader(NOSNIFF, "nosniff");
   if (response.body === undefined || response.body === null) {
     res.end();
   } else if (typeof response.body === "string") {

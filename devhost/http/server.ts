@@ -1,16 +1,30 @@
 /**
- * The host's HTTP front end: HTTP-triggered functions under the route prefix, the Durable management API,
- * and `/admin/host/status`. Kept lean per request (no sync fs, no per-request logging, keep-alive on).
+ * The host's HTTP front end: HTTP-triggered functions under the route prefix, the Durable management API
+ * (public under /runtime/webhooks/durabletask, keyed when keys are configured; keyless for loopback callers on
+ * the rpc channel), and `/admin/host/status`. Every request is routed and authorized before its body is read,
+ * and bodies are read within the size limit. Kept lean per request (no sync fs, no per-request logging,
+ * keep-alive on).
  */
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ActivityTracker } from "../activity";
 import type { DurableEngine } from "../contracts";
 import type { RpcHttpData } from "../functionsCore";
 import type { RuntimeInvoker, RuntimeLog } from "../invoker";
-import { isAuthorized, type HostKeys } from "./auth";
+import {
+  DURABLE_EXTENSION,
+  extensionKey,
+  isAuthorized,
+  isAuthorizedForExtension,
+  presentedKey,
+  type HostKeys,
+} from "./auth";
+import { prepareRefusal, readBody } from "./requestBody";
+import { parseRequestTarget, validHost, type RequestTarget } from "./requestTarget";
 import { writeJson, writeManagementResponse, writeRpcHttpResponse } from "./responses";
 import type { RouteTable } from "./routes";
+import { isLoopbackAddress, RPC_PATH } from "./rpcChannel";
+import { responseWithCode } from "./webhookUrls";
 
 export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
 
@@ -19,21 +33,25 @@ export interface HttpServerOptions {
   invoker: RuntimeInvoker;
   engine: DurableEngine;
   tracker: ActivityTracker;
+  /** Configured keys (with the Durable extension's system key); undefined: everything is anonymous. */
   keys?: HostKeys;
   log: RuntimeLog;
   /** Whether the host finished loading (for /admin/host/status). */
   isRunning: () => boolean;
-  /** Extra mount points of the management API (e.g. the path of the engine's rpcBaseUrl), with trailing "/". */
-  managementMounts: () => string[];
+  /** The largest request body accepted, in bytes; a larger one is a 413. */
+  maxRequestBodySize: number;
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/** Where a request goes once its path is known. */
+type Mount = { kind: "webhook" | "rpc"; path: string };
+
+interface RequestContext {
+  target: RequestTarget;
+  method: string;
+  /** "http://" + the request's Host if it is a valid host[:port], else the listening address. */
+  origin: string;
+  /** The client sent `Expect: 100-continue`: it waits for our go before sending the body. */
+  expectsContinue: boolean;
 }
 
 function flatHeaders(req: http.IncomingMessage): Record<string, string> {
@@ -45,29 +63,58 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function queryValue(query: string, name: string): string | undefined {
-  if (!query.includes(`${name}=`)) return undefined;
-  return new URLSearchParams(query).get(name) ?? undefined;
+/** A JSON answer written straight to a socket (where Node gives us no response object), then close. */
+function rawJsonAnswer(status: number, message: string): string {
+  const text = JSON.stringify({ error: http.STATUS_CODES[status]?.replace(/ /g, ""), message });
+  return (
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+    "content-type: application/json; charset=utf-8\r\n" +
+    "x-content-type-options: nosniff\r\n" +
+    `content-length: ${Buffer.byteLength(text)}\r\n` +
+    "connection: close\r\n\r\n" +
+    text
+  );
 }
 
 export class DevHttpServer {
   readonly server: http.Server;
-  private port = 0;
+  /** host:port of the listening address, for URLs when a request's Host header is missing or invalid. */
+  private authority = "127.0.0.1:0";
 
   constructor(private readonly options: HttpServerOptions) {
-    this.server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
+    this.server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res, false));
     this.server.keepAliveTimeout = 65_000;
+    // With a checkContinue listener Node leaves `100 Continue` to us: we send it only once the request is
+    // routed and authorized, so a refused client never sends its body.
+    this.server.on("checkContinue", (req, res) => this.onRequest(req, res, true));
+    // Requests Node's parser refuses (malformed, oversized headers, timed out) get a JSON answer too.
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+      const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (err.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      const status =
+        err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+      socket.end(rawJsonAnswer(status, "Malformed request"));
+    });
+    // CONNECT (a proxy's request, authority-form target) would otherwise close the connection unanswered.
+    this.server.on("connect", (_req: http.IncomingMessage, socket: Socket) => {
+      socket.end(rawJsonAnswer(400, "The request target must be a path."));
+    });
   }
 
-  listen(port: number, hostname: string): Promise<number> {
+  listen(port: number, hostname: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
       // A deep accept queue: a burst of a thousand callers connecting at once is queued, not dropped
       // (dropped SYNs are retried by the client only after a second). The kernel caps it at somaxconn.
       this.server.listen({ port, host: hostname, backlog: 4096 }, () => {
         this.server.off("error", reject);
-        this.port = (this.server.address() as AddressInfo).port;
-        resolve(this.port);
+        const address = this.server.address() as AddressInfo;
+        const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+        this.authority = `${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`;
+        resolve(address);
       });
     });
   }
@@ -80,61 +127,145 @@ export class DevHttpServer {
     });
   }
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void {
     const done = this.options.tracker.begin();
     res.once("finish", done);
     res.once("close", done);
-    this.handle(req, res).catch((err: unknown) => {
+    this.handle(req, res, expectsContinue).catch((err: unknown) => {
       this.options.log("error", `Request ${req.method} ${req.url} failed: ${(err as Error)?.stack ?? err}`);
-      if (!res.headersSent) writeJson(res, 500, { error: "InternalServerError", message: String(err) });
+      if (!res.headersSent)
+        this.refuse(req, res, 500, { error: "InternalServerError", message: String(err) });
       else res.destroy();
     });
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const rawUrl = req.url ?? "/";
-    const q = rawUrl.indexOf("?");
-    const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    const query = q < 0 ? "" : rawUrl.slice(q + 1);
-    const method = (req.method ?? "GET").toUpperCase();
-    const origin = `http://${req.headers.host ?? `127.0.0.1:${this.port}`}`;
-    const lowerPath = pathname.toLowerCase();
+  /** A JSON answer given without reading the request's body (or after giving up on it). */
+  private refuse(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    body: Record<string, unknown>,
+    bodyConsumed = false,
+  ): void {
+    prepareRefusal(req, res, bodyConsumed);
+    writeJson(res, status, body);
+  }
 
-    if (lowerPath === "/admin/host/status") {
-      await readBody(req);
-      if (this.options.isRunning()) writeJson(res, 200, { state: "Running" });
-      else writeJson(res, 503, { state: "Initialized" });
+  private async handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> {
+    const target = parseRequestTarget(req.url ?? "/");
+    if (!target) {
+      this.refuse(req, res, 400, { error: "BadRequest", message: "The request target must be a path." });
       return;
     }
+    const ctx: RequestContext = {
+      target,
+      method: (req.method ?? "GET").toUpperCase(),
+      origin: `http://${validHost(req.headers.host) ?? this.authority}`,
+      expectsContinue,
+    };
+    const lowerPath = target.path.toLowerCase();
 
-    for (const mount of [`${WEBHOOK_PATH}/`, ...this.options.managementMounts()]) {
-      if (lowerPath.startsWith(mount.toLowerCase()) || lowerPath === mount.slice(0, -1).toLowerCase()) {
-        const body = await readBody(req);
-        const response = await this.options.engine.handleManagement({
-          method,
-          path: pathname.slice(mount.length),
-          query: new URLSearchParams(query),
-          headers: flatHeaders(req),
-          body: body.toString("utf8"),
-          origin,
-        });
-        writeManagementResponse(res, response);
-        return;
-      }
+    if (lowerPath === "/admin/host/status") {
+      if (this.options.isRunning()) this.refuse(req, res, 200, { state: "Running" });
+      else this.refuse(req, res, 503, { state: "Initialized" });
+      return;
     }
+    const mount = managementMount(lowerPath);
+    if (mount) return this.serveManagement(req, res, ctx, mount);
+    return this.serveFunction(req, res, ctx);
+  }
 
-    const match = this.options.routes.match(method, pathname);
+  /** The body within the limit, or undefined once the request has been answered (413) or has gone away. */
+  private async body(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+  ): Promise<Buffer | undefined> {
+    const limit = this.options.maxRequestBodySize;
+    const tooLarge = (consumed: boolean): void =>
+      this.refuse(
+        req,
+        res,
+        413,
+        { error: "PayloadTooLarge", message: `The request body is larger than ${limit} bytes.` },
+        consumed,
+      );
+    if (ctx.expectsContinue && !((Number(req.headers["content-length"]) || 0) > limit)) res.writeContinue();
+    const read = await readBody(req, limit);
+    if (read.kind === "body") return read.body;
+    if (read.kind === "tooLarge") tooLarge(true);
+    return undefined;
+  }
+
+  private async serveManagement(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+    mount: Mount,
+  ): Promise<void> {
+    const { keys } = this.options;
+    const query = new URLSearchParams(ctx.target.query);
+    if (mount.kind === "rpc" && !isLoopbackAddress(req.socket.remoteAddress)) {
+      this.refuse(req, res, 403, {
+        error: "Forbidden",
+        message: "The Durable RPC endpoint answers callers on this machine (loopback) only.",
+      });
+      return;
+    }
+    if (
+      mount.kind === "webhook" &&
+      !isAuthorizedForExtension(
+        keys,
+        DURABLE_EXTENSION,
+        presentedKey(req.headersDistinct["x-functions-key"], query),
+      )
+    ) {
+      this.refuse(req, res, 401, {
+        error: "Unauthorized",
+        message:
+          "The Durable management API requires the durabletask_extension system key or the master key.",
+      });
+      return;
+    }
+    const body = await this.body(req, res, ctx);
+    if (body === undefined) return;
+    const rest = ctx.target.path.slice(mount.path.length);
+    let response = await this.options.engine.handleManagement({
+      method: ctx.method,
+      path: rest.replace(/^\/+/, ""),
+      query,
+      headers: flatHeaders(req),
+      body: body.toString("utf8"),
+      origin: ctx.origin,
+    });
+    const code = extensionKey(keys, DURABLE_EXTENSION);
+    if (code !== undefined) response = responseWithCode(response, `${ctx.origin}${WEBHOOK_PATH}`, code);
+    writeManagementResponse(res, response);
+  }
+
+  private async serveFunction(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const { method, target } = ctx;
+    const match = this.options.routes.match(method, target.path);
     if (!match) {
-      await readBody(req);
-      writeJson(res, 404, { error: "NotFound", message: `No function matches ${method} ${pathname}` });
+      this.refuse(req, res, 404, {
+        error: "NotFound",
+        message: `No function matches ${method} ${target.path}`,
+      });
       return;
     }
     const { route, params } = match;
     if (route.authLevel !== "anonymous" && this.options.keys) {
-      const key = (req.headers["x-functions-key"] as string | undefined) ?? queryValue(query, "code");
+      const key = presentedKey(req.headersDistinct["x-functions-key"], new URLSearchParams(target.query));
       if (!isAuthorized(this.options.keys, route.authLevel, route.name, key)) {
-        await readBody(req);
-        writeJson(res, 401, {
+        this.refuse(req, res, 401, {
           error: "Unauthorized",
           message: `Function '${route.name}' requires a valid key`,
         });
@@ -142,10 +273,11 @@ export class DevHttpServer {
       }
     }
 
-    const body = await readBody(req);
+    const body = await this.body(req, res, ctx);
+    if (body === undefined) return;
     const request: RpcHttpData = {
       method,
-      url: origin + rawUrl,
+      url: `${ctx.origin}${target.path}${target.query ? `?${target.query}` : ""}`,
       headers: flatHeaders(req),
       params,
     };
@@ -159,4 +291,15 @@ export class DevHttpServer {
       writeJson(res, 500, { error: "FunctionInvocationError", function: route.name, message });
     }
   }
+}
+
+/** The management API's mount a (lower-case, normalized) path falls under, if any. */
+function managementMount(lowerPath: string): Mount | undefined {
+  for (const mount of [
+    { kind: "webhook", path: WEBHOOK_PATH },
+    { kind: "rpc", path: RPC_PATH },
+  ] as const) {
+    if (lowerPath === mount.path || lowerPath.startsWith(`${mount.path}/`)) return mount;
+  }
+  return undefined;
 }

@@ -9,7 +9,7 @@ describe("key rules", () => {
   const keys = parseHostKeys('{"master":"m","host":["h"],"functions":{"secure":["s"]}}');
 
   test("parses JSON keys", () => {
-    expect(keys).toEqual({ master: "m", host: ["h"], functions: { secure: ["s"] } });
+    expect(keys).toEqual({ master: "m", host: ["h"], functions: { secure: ["s"] }, system: {} });
     expect(() => parseHostKeys("nope")).toThrow(/Invalid keys/);
     expect(keysConfigured(parseHostKeys("{}"))).toBe(false);
   });

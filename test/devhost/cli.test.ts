@@ -55,7 +55,7 @@ test("parses arguments", () => {
   expect(parseCliArgs(["--app", "x", "--port", "0", "--memory", "--keys", '{"master":"m"}'])).toEqual({
     appDir: "x",
     port: 0,
-    keys: { master: "m", host: [], functions: {} },
+    keys: { master: "m", host: [], functions: {}, system: {} },
     verbose: false,
     quiet: false,
   });

@@ -71,6 +71,11 @@ function webhook(pathAndQuery: string): string {
   return `${host.baseUrl}/runtime/webhooks/durabletask/${pathAndQuery}`;
 }
 
+/** A URL on the binding's rpcBaseUrl: the host's loopback channel, where the SDK sends its calls. */
+function rpc(pathAndQuery: string): string {
+  return `${host.baseUrl}/durabletask/${pathAndQuery}`;
+}
+
 function statusUrl(instanceId: string, extra = ""): string {
   return webhook(`instances/${instanceId}?taskHub=${HUB}&connection=Storage${extra}`);
 }
@@ -93,7 +98,7 @@ afterEach(async () => {
 test("the binding data points the SDK at this host's management API", () => {
   expect(clientData).toMatchObject({
     taskHubName: HUB,
-    rpcBaseUrl: webhook(""),
+    rpcBaseUrl: rpc(""),
     baseUrl: `${host.baseUrl}/runtime/webhooks/durabletask`,
     requiredQueryStringParameters: `taskHub=${HUB}&connection=Storage`,
   });
@@ -105,8 +110,8 @@ test("startNew with and without an instance id; getStatus with history and input
   expect(generated).toMatch(/^[0-9a-f]{32}$/);
   expect(await client.startNew("hello", { instanceId: "fixed-1", input: "Bob" })).toBe("fixed-1");
   expect(exchanges.map((e) => [e.method, e.url, e.status])).toEqual([
-    ["POST", webhook("orchestrators/hello"), 202],
-    ["POST", webhook("orchestrators/hello/fixed-1"), 202],
+    ["POST", rpc("orchestrators/hello"), 202],
+    ["POST", rpc("orchestrators/hello/fixed-1"), 202],
   ]);
   await host.waitForIdle();
 
@@ -134,7 +139,7 @@ test("startNew with and without an instance id; getStatus with history and input
   exchanges.length = 0;
   const withHistory = await client.getStatus("fixed-1", { showHistory: true, showHistoryOutput: true });
   expect(withHistory.history).toBeUndefined();
-  expect(exchanges[0].url).toBe(webhook("instances/fixed-1?showHistory=true&showHistoryOutput=true"));
+  expect(exchanges[0].url).toBe(rpc("instances/fixed-1?showHistory=true&showHistoryOutput=true"));
   const events = (exchanges[0].data as { historyEvents: Record<string, unknown>[] }).historyEvents;
   expect(events.map(({ Timestamp, ...rest }) => (typeof Timestamp === "string" ? rest : undefined))).toEqual([
     { EventType: "ExecutionStarted", Name: "hello", Input: "Bob" },
@@ -156,7 +161,7 @@ test("startNew with and without an instance id; getStatus with history and input
   // the input (as on the real host); the webhook (managementUrls) path sends showInput=false.
   exchanges.length = 0;
   expect((await client.getStatus("fixed-1", { showInput: false })).input).toBe("Bob");
-  expect(exchanges[0].url).toBe(webhook("instances/fixed-1"));
+  expect(exchanges[0].url).toBe(rpc("instances/fixed-1"));
   const webhookLog: Exchange[] = [];
   const webhookClient = newClient({ ...clientData, rpcBaseUrl: undefined }, webhookLog);
   const hidden = await webhookClient.getStatus("fixed-1", { showInput: false });
@@ -203,7 +208,7 @@ test("getStatusAll and getStatusBy with runtimeStatus and createdTime filters", 
     ids(await client.getStatusBy({ createdTimeTo: new Date(t0 + 90000), runtimeStatus: [Completed] })),
   ).toEqual(["a1", "a2"]);
   expect(exchanges.at(-1)?.url).toBe(
-    webhook(`instances/?createdTimeTo=${new Date(t0 + 90000).toISOString()}&runtimeStatus=Completed`),
+    rpc(`instances/?createdTimeTo=${new Date(t0 + 90000).toISOString()}&runtimeStatus=Completed`),
   );
 });
 
@@ -215,8 +220,8 @@ test("getStatusAll and getStatusBy follow continuation tokens across pages of 10
   expect(all.length).toBe(105);
   expect(new Set(all.map((s) => s.instanceId)).size).toBe(105);
   expect(exchanges.map((e) => [e.url, (e.data as unknown[]).length])).toEqual([
-    [webhook("instances/"), 100],
-    [webhook("instances/"), 5],
+    [rpc("instances/"), 100],
+    [rpc("instances/"), 5],
   ]);
   const token = exchanges[0].headers["x-ms-continuation-token"];
   expect(typeof token).toBe("string");
@@ -300,9 +305,7 @@ test("purgeInstanceHistory and purgeInstanceHistoryBy", async () => {
   expect(await client.purgeInstanceHistoryBy(filter)).toEqual({ instancesDeleted: 3 });
   expect(exchanges.at(-1)).toMatchObject({
     method: "DELETE",
-    url: webhook(
-      `instances/?createdTimeFrom=${filter.createdTimeFrom.toISOString()}&runtimeStatus=Completed`,
-    ),
+    url: rpc(`instances/?createdTimeFrom=${filter.createdTimeFrom.toISOString()}&runtimeStatus=Completed`),
     status: 200,
   });
   expect(await client.purgeInstanceHistoryBy(filter)).toEqual({ instancesDeleted: 0 });
@@ -314,8 +317,8 @@ test("signalEntity and readEntityState (existing and missing)", async () => {
   await client.signalEntity(counter, "add", 5);
   await client.signalEntity(counter, "add", 7);
   expect(exchanges.map((e) => [e.method, e.url, e.status])).toEqual([
-    ["POST", webhook("entities/counter/e1?op=add"), 202],
-    ["POST", webhook("entities/counter/e1?op=add"), 202],
+    ["POST", rpc("entities/counter/e1?op=add"), 202],
+    ["POST", rpc("entities/counter/e1?op=add"), 202],
   ]);
   await host.waitForIdle();
   expect(await client.readEntityState(counter)).toEqual({ entityExists: true, entityState: 12 });

@@ -122,7 +122,7 @@ test("reports host status", async () => {
   expect(await res.json()).toEqual({ state: "Running" });
 });
 
-test("mounts the management API at the webhook path and the client's rpcBaseUrl path", async () => {
+test("mounts the management API at the webhook path and at the loopback rpc channel", async () => {
   const res = await get("/runtime/webhooks/durabletask/instances/abc%2F1?showHistory=true", {
     method: "POST",
     body: "{}",
@@ -133,8 +133,10 @@ test("mounts the management API at the webhook path and the client's rpcBaseUrl 
   const req = engine.requests[engine.requests.length - 1];
   expect(req.query.get("showHistory")).toBe("true");
   expect(req.origin).toBe(host.baseUrl);
-  const rpc = await get("/rpc/durabletask/orchestrators/sayHello");
+  const rpc = await get("/durabletask/orchestrators/sayHello");
   expect(await rpc.json()).toEqual({ method: "GET", path: "orchestrators/sayHello", body: "" });
+  // The engine's own rpcBaseUrl path is not mounted: the runtime's channel replaces it in the binding.
+  expect((await get("/rpc/durabletask/orchestrators/sayHello")).status).toBe(404);
 });
 
 test("hands the engine the hub name and fills the durable client input", async () => {
@@ -146,7 +148,7 @@ test("hands the engine the hub name and fills the durable client input", async (
   const res = await get("/api/clientInfo");
   expect(await res.json()).toEqual({
     taskHubName: "RuntimeFixtureHub",
-    rpcBaseUrl: `${host.baseUrl}/rpc/durabletask/`,
+    rpcBaseUrl: `${host.baseUrl}/durabletask/`,
   });
   expect(process.env.WEBSITE_HOSTNAME).toBe(`127.0.0.1:${host.port}`);
 });
