@@ -3,7 +3,7 @@
  * release endpoint needs the master key (admin). Release frees the lock and starts the queued request.
  */
 import { startHost } from "../../devhost/host";
-import { AppClient, REPO_ROOT } from "./appHost";
+import { AppClient, REPO_ROOT, WEBHOOKS } from "./appHost";
 
 let app: AppClient;
 
@@ -41,14 +41,20 @@ test("start needs a key; release needs the master key and promotes the queued re
     promoted: { generation: 2, instanceId: "guarded:2" },
   });
   await app.idle();
-  expect((await app.instance("guarded:2")).body).toMatchObject({ runtimeStatus: "Completed" });
+  // The management API needs the durabletask_extension system key or the master key, like on Azure.
+  expect((await app.instance("guarded:2")).status).toBe(401);
+  expect((await app.instance("guarded:2", "?code=master-key")).body).toMatchObject({
+    runtimeStatus: "Completed",
+  });
   const state = await app.get("/api/jobs/guarded?code=host-key");
   expect(state.body.lastFinished).toMatchObject({ generation: 2, outcome: "completed" });
   expect(state.body.counters).toMatchObject({ released: 1, completed: 1 });
   // The released run was terminated: it can never run beside the promoted one, nor report late.
-  expect((await app.instance("guarded:1")).body).toMatchObject({
+  expect((await app.instance("guarded:1", "?code=master-key")).body).toMatchObject({
     runtimeStatus: "Terminated",
     output: "released: stuck",
   });
-  expect((await app.raiseEvent("guarded:1", "go")).status).toBe(410);
+  expect(
+    (await app.post(`${WEBHOOKS}/instances/guarded%3A1/raiseEvent/go?code=master-key`, null)).status,
+  ).toBe(410);
 });
