@@ -58,8 +58,10 @@ test("serves a function at its default route with query, headers and body", asyn
     method: "POST",
     url: `${host.baseUrl}/api/hello?tag=a&tag=b&x=1`,
     params: {},
-    query: { tag: "b", x: "1" },
-    tags: ["a", "b"],
+    // The host joins a repeated query name with "," (StringValues.ToString() in GrpcMessageConversionExtensions.cs
+    // ToRpcHttp; nodejs-library issue #168), and @azure/functions reads the query from that map.
+    query: { tag: "a,b", x: "1" },
+    tags: ["a,b"],
     header: "header-value",
     body: "payload",
   });
