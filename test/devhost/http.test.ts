@@ -97,9 +97,10 @@ test("writes status, headers, cookies and body from HttpResponseInit", async () 
   const res = await get("/api/cookies");
   expect(res.status).toBe(201);
   expect(res.headers.get("x-custom")).toBe("yes");
+  // ASP.NET Core's Set-Cookie format, as the host writes it (see serializeCookie in devhost/http/responses.ts).
   expect(res.headers.getSetCookie()).toEqual([
-    "session=a%20b; Path=/; Max-Age=60; HttpOnly; SameSite=Strict",
-    "theme=dark",
+    "session=a%20b; max-age=60; path=/; samesite=strict; httponly",
+    "theme=dark; path=/",
   ]);
   expect(await res.text()).toBe("made");
 });
