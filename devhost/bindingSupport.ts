@@ -40,7 +40,8 @@ export function unsupportedBindingsOf(fn: RegisteredFunction): UnsupportedBindin
     if (binding.direction === "out") {
       if (!SUPPORTED_OUTPUTS.has(lower)) list.push({ functionName, bindingName, type, direction: "out" });
     } else if (isTriggerType(type)) {
-      if (!SUPPORTED_TRIGGERS.has(lower)) list.push({ functionName, bindingName, type, direction: "trigger" });
+      if (!SUPPORTED_TRIGGERS.has(lower))
+        list.push({ functionName, bindingName, type, direction: "trigger" });
     } else if (!SUPPORTED_INPUTS.has(lower)) {
       list.push({ functionName, bindingName, type, direction: "in" });
     }
@@ -61,7 +62,8 @@ const CONSEQUENCE: Record<UnsupportedBinding["direction"], string> = {
 /** One warning line per unsupported binding, for startup. */
 export function describeUnsupported(list: UnsupportedBinding[]): string[] {
   return list.map((b) => {
-    const what = b.direction === "trigger" ? "trigger" : b.direction === "in" ? "input binding" : "output binding";
+    const what =
+      b.direction === "trigger" ? "trigger" : b.direction === "in" ? "input binding" : "output binding";
     return (
       `Function '${b.functionName}': ${what} '${b.bindingName}' (${b.type}) is not supported by the devhost; ` +
       `${CONSEQUENCE[b.direction]}.`

@@ -244,7 +244,9 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
 /** The key a request presents: the `x-functions-key` header, else the `code` query parameter (as the host reads). */
 function presentedKey(request: RpcHttpData): string | undefined {
-  return request.nullableHeaders?.["x-functions-key"]?.value ?? request.nullableQuery?.code?.value ?? undefined;
+  return (
+    request.nullableHeaders?.["x-functions-key"]?.value ?? request.nullableQuery?.code?.value ?? undefined
+  );
 }
 
 /** The path of the engine's rpcBaseUrl, when it is not already under the webhook path. */

@@ -123,7 +123,8 @@ function durableTriggerMetadata(
   if (bindingName) metadata[bindingName] = data;
   if (type === "activityTrigger") metadata.data = data;
   for (const [key, value] of Object.entries(extra ?? {})) {
-    if (value !== undefined) metadata[key] = typeof value === "string" ? { string: value } : { json: JSON.stringify(value) };
+    if (value !== undefined)
+      metadata[key] = typeof value === "string" ? { string: value } : { json: JSON.stringify(value) };
   }
   return metadata;
 }
@@ -211,7 +212,11 @@ export class RuntimeInvoker implements FunctionInvoker {
    * metadata (GrpcMessageConversionExtensions.cs `ToRpcHttp` when the worker reports `HttpUri`). Resolves with
    * whether the handler produced an HTTP response (which the library then wrote to the proxy).
    */
-  async invokeHttpStream(fn: RegisteredFunction, request: RpcHttpData, invocationId: string): Promise<boolean> {
+  async invokeHttpStream(
+    fn: RegisteredFunction,
+    request: RpcHttpData,
+    invocationId: string,
+  ): Promise<boolean> {
     const invocation = await this.run(fn, { http: {} }, httpTriggerMetadata(request), invocationId);
     return invocation.returned || wroteHttpOutput(fn, invocation.context);
   }

@@ -4,7 +4,10 @@ import type { RpcHttpCookie, RpcHttpData, RpcTypedData } from "../functionsCore"
 
 /** .NET's Uri.EscapeDataString: everything but the RFC 3986 unreserved characters is percent-encoded. */
 function escapeDataString(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 const SAME_SITE: Record<NonNullable<RpcHttpCookie["sameSite"]>, string | undefined> = {

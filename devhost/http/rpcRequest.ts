@@ -82,6 +82,7 @@ export function httpTriggerMetadata(request: RpcHttpData): Record<string, RpcTyp
     Query: { json: JSON.stringify(plain(request.nullableQuery)) },
     Headers: { json: JSON.stringify(plain(request.nullableHeaders)) },
   };
-  for (const [name, value] of Object.entries(plain(request.nullableParams))) metadata[name] = { string: value };
+  for (const [name, value] of Object.entries(plain(request.nullableParams)))
+    metadata[name] = { string: value };
   return metadata;
 }

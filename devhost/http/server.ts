@@ -145,7 +145,8 @@ export class DevHttpServer {
       }
     }
 
-    if (this.options.streaming) return this.options.streaming.serve(route.fn, req, res, origin + rawUrl, params);
+    if (this.options.streaming)
+      return this.options.streaming.serve(route.fn, req, res, origin + rawUrl, params);
     const body = await readBody(req);
     const request = rpcHttpRequest(req, origin + rawUrl, params, body);
     try {

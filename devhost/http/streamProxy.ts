@@ -84,7 +84,8 @@ export class HttpStreamProxy {
       forwarding.abort();
       const message = err instanceof Error ? err.message : String(err);
       this.log("error", `Executed '${name}' (Failed): ${message}`, name);
-      if (!res.headersSent) writeJson(res, 500, { error: "FunctionInvocationError", function: name, message });
+      if (!res.headersSent)
+        writeJson(res, 500, { error: "FunctionInvocationError", function: name, message });
       else res.destroy();
       return;
     }
@@ -136,7 +137,8 @@ export class HttpStreamProxy {
     proxyReq.on("error", (err) => {
       if (aborted) return;
       this.log("error", `Forwarding the request of '${name}' to the worker failed: ${err.message}`, name);
-      if (!res.headersSent) writeJson(res, 502, { error: "BadGateway", function: name, message: err.message });
+      if (!res.headersSent)
+        writeJson(res, 502, { error: "BadGateway", function: name, message: err.message });
       else res.destroy();
     });
     // The caller went away: stop the forwarded request too.
