@@ -107,10 +107,11 @@ export function fromRpcReturnValue(data: RpcTypedData | null | undefined): unkno
 }
 
 /**
- * The binding data the Durable extension gives each trigger (its binding providers in
- * src/WebJobs.Extensions.DurableTask/Bindings/): the trigger value under the binding's name, and for activities
- * also `data` (the input as JSON) and the orchestration's `instanceId` when known. @azure/functions exposes it
- * as `context.triggerMetadata` (camel-cased).
+ * The binding data the Durable extension gives an activity (ActivityTriggerAttributeBindingProvider.cs): the input
+ * under the trigger's name and as `data`, and the orchestration's `instanceId` when the caller knows it.
+ * @azure/functions exposes it as `context.triggerMetadata` (camel-cased). Orchestrations and entities also get
+ * their whole trigger value under the trigger's name there; the devhost leaves that copy out, since the library
+ * would parse and camel-case the full history or entity state a second time on every episode.
  */
 function durableTriggerMetadata(
   fn: RegisteredFunction,
@@ -120,8 +121,10 @@ function durableTriggerMetadata(
 ): Record<string, RpcTypedData> {
   const metadata: Record<string, RpcTypedData> = {};
   const bindingName = triggerBinding(fn)?.name;
-  if (bindingName) metadata[bindingName] = data;
-  if (type === "activityTrigger") metadata.data = data;
+  if (type === "activityTrigger") {
+    if (bindingName) metadata[bindingName] = data;
+    metadata.data = data;
+  }
   for (const [key, value] of Object.entries(extra ?? {})) {
     if (value !== undefined)
       metadata[key] = typeof value === "string" ? { string: value } : { json: JSON.stringify(value) };
