@@ -6,16 +6,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ActivityTracker } from "./activity";
 import { loadApp, type HostConfig } from "./appLoader";
+import { describeUnsupported, unsupportedBindings } from "./bindingSupport";
 import { Clock } from "./clock";
 import type { DurableEngine, DurableEngineOptions, LatencyOptions } from "./contracts";
 import { createDurableEngine } from "./durable/engine";
 import { describeFunctions, type FunctionInfo } from "./functionList";
-import { deactivateRegistry, type LogLevel } from "./functionsCore";
-import { keysConfigured, KEYS_ENV, parseHostKeys, type HostKeys } from "./http/auth";
+import { isFunctionDisabled } from "./functionSettings";
+import { deactivateRegistry, type LogLevel, type RpcHttpData } from "./functionsCore";
+import { isAuthorized, keysConfigured, KEYS_ENV, parseHostKeys, type HostKeys } from "./http/auth";
 import { httpRoutesOf, RouteTable } from "./http/routes";
 import { DevHttpServer, WEBHOOK_PATH } from "./http/server";
+import { HttpStreamProxy } from "./http/streamProxy";
 import { RuntimeInvoker, type RuntimeLog } from "./invoker";
 import { TimerTriggers } from "./timerTriggers";
+import { httpStreamUri, negotiateCapabilities } from "./workerCapabilities";
 
 export type EngineFactory = (options: DurableEngineOptions) => DurableEngine;
 
@@ -116,13 +120,26 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   const { registry, config } = app;
   cleanups.push(() => deactivateRegistry(registry));
   registry.log = (level: LogLevel, _category, message) => log(level, message);
+  // Read once at startup, as the host reads app settings when it indexes the functions.
+  const disabled = new Set(
+    [...registry.functions.values()].map((f) => f.metadata.name).filter((name) => isFunctionDisabled(name)),
+  );
+  const hostKeys = keysConfigured(keys) ? keys : undefined;
   const invoker = new RuntimeInvoker(registry, {
     durableClientInput: (o) => durableEngine.clientInput(o),
     origin: () => origin,
     log,
     track: (work) => tracker.track(work),
     traceInvocations: options.traceInvocations ?? false,
+    isDisabled: (name) => disabled.has(name),
+    isAdminRequest: (request) => !!hostKeys && isAuthorized(hostKeys, "admin", "", presentedKey(request)),
   });
+  for (const line of describeUnsupported(unsupportedBindings(registry))) log("warning", line);
+  const worker = await negotiateCapabilities(registry);
+  cleanups.push(() => worker.close());
+  const streamUri = httpStreamUri(worker.capabilities);
+  const streaming = streamUri ? new HttpStreamProxy(streamUri, invoker, log) : undefined;
+  if (streaming) cleanups.push(() => streaming.close());
 
   const engineLog = (level: "information" | "warning" | "error", message: string): void =>
     log(level, message);
@@ -138,17 +155,19 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   cleanups.push(() => durableEngine.stop());
 
   const routes = httpRoutesOf(registry);
-  const timers = new TimerTriggers(registry.functions.values(), clock, invoker, log);
+  const enabledFunctions = [...registry.functions.values()].filter((f) => !disabled.has(f.metadata.name));
+  const timers = new TimerTriggers(enabledFunctions, clock, invoker, log);
   let rpcMounts: string[] = [];
   const server = new DevHttpServer({
     routes: new RouteTable(routes, config.routePrefix),
     invoker,
     engine: durableEngine,
     tracker,
-    keys: keysConfigured(keys) ? keys : undefined,
+    keys: hostKeys,
     log,
     isRunning: () => running,
     managementMounts: () => rpcMounts,
+    streaming,
   });
 
   const port = await server.listen(options.port ?? 7071, hostname);
@@ -195,6 +214,8 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
       timers.stop();
       await durableEngine.stop();
       await server.close();
+      streaming?.close();
+      await worker.close();
       for (const hook of registry.hooksFor("appTerminate")) {
         await hook({ hookData: registry.appHookData, appHookData: registry.appHookData });
       }
@@ -208,7 +229,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   return {
     baseUrl: origin,
     port,
-    functions: describeFunctions(registry, routes),
+    functions: describeFunctions(registry, routes, disabled),
     clock,
     config,
     invoker,
@@ -219,6 +240,13 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     },
     stop,
   };
+}
+
+/** The key a request presents: the `x-functions-key` header, else the `code` query parameter (as the host reads). */
+function presentedKey(request: RpcHttpData): string | undefined {
+  return (
+    request.nullableHeaders?.["x-functions-key"]?.value ?? request.nullableQuery?.code?.value ?? undefined
+  );
 }
 
 /** The path of the engine's rpcBaseUrl, when it is not already under the webhook path. */

@@ -6,11 +6,12 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ActivityTracker } from "../activity";
 import type { DurableEngine } from "../contracts";
-import type { RpcHttpData } from "../functionsCore";
 import type { RuntimeInvoker, RuntimeLog } from "../invoker";
 import { isAuthorized, type HostKeys } from "./auth";
 import { writeJson, writeManagementResponse, writeRpcHttpResponse } from "./responses";
 import type { RouteTable } from "./routes";
+import { rpcHttpRequest } from "./rpcRequest";
+import type { HttpStreamProxy } from "./streamProxy";
 
 export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
 
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   isRunning: () => boolean;
   /** Extra mount points of the management API (e.g. the path of the engine's rpcBaseUrl), with trailing "/". */
   managementMounts: () => string[];
+  /** Set when the app enabled HTTP streaming: functions' requests and responses go through the worker's proxy. */
+  streaming?: HttpStreamProxy;
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -142,14 +145,10 @@ export class DevHttpServer {
       }
     }
 
+    if (this.options.streaming)
+      return this.options.streaming.serve(route.fn, req, res, origin + rawUrl, params);
     const body = await readBody(req);
-    const request: RpcHttpData = {
-      method,
-      url: origin + rawUrl,
-      headers: flatHeaders(req),
-      params,
-    };
-    if (body.length > 0) request.body = { bytes: body };
+    const request = rpcHttpRequest(req, origin + rawUrl, params, body);
     try {
       const response = await this.options.invoker.invokeHttp(route.fn, request);
       writeRpcHttpResponse(res, response);
