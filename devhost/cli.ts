@@ -117,14 +117,6 @@ async function main(): Promise<void> {
     traceInvocations: !options.quiet,
     latency: options.latency,
   });
-  process.stdout.write(
-    "\n" +
-      formatFunctionList(host.functions, `http://localhost:${host.port}`, host.config.routePrefix) +
-      "\n",
-  );
-  if (options.latency) console.log(describeLatency(options.latency));
-  console.log("Host started");
-
   let stopping = false;
   const shutdown = (): void => {
     if (stopping) return;
@@ -137,8 +129,17 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before "Host started": whoever waits for that line may stop us at once.
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+
+  process.stdout.write(
+    "\n" +
+      formatFunctionList(host.functions, `http://localhost:${host.port}`, host.config.routePrefix) +
+      "\n",
+  );
+  if (options.latency) console.log(describeLatency(options.latency));
+  console.log("Host started");
 }
 
 if (require.main === module) {
