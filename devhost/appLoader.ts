@@ -86,15 +86,37 @@ export function resolveEntryFiles(appDir: string): string[] {
   return files;
 }
 
+/**
+ * The first `<function>/function.json` of a v3-model app (one folder per function), if any. `func start` finds
+ * v3 functions this way; the devhost only runs the v4 programming model, where code registers its functions.
+ */
+export function findV3FunctionJson(appDir: string): string | undefined {
+  return fg.sync("*/function.json", { cwd: appDir, onlyFiles: true, ignore: ["node_modules/**"] }).sort()[0];
+}
+
+function v3ModelError(appDir: string, functionJson: string): Error {
+  return new Error(
+    `${appDir} is a v3 programming model app (found ${functionJson}): the devhost runs the v4 programming ` +
+      `model only (functions registered in code with app.http(), app.timer(), df.app.orchestration(), ...).`,
+  );
+}
+
 /** Reads the configuration, requires the entry files and returns what they registered. */
 export function loadApp(appDir: string, registry = new FunctionRegistry()): LoadedApp {
   const resolvedDir = path.resolve(appDir);
   applyLocalSettings(resolvedDir);
   const config = readHostConfig(resolvedDir);
-  const entryFiles = resolveEntryFiles(resolvedDir);
+  const functionJson = findV3FunctionJson(resolvedDir);
+  let entryFiles: string[];
+  try {
+    entryFiles = resolveEntryFiles(resolvedDir);
+  } catch (err) {
+    throw functionJson ? v3ModelError(resolvedDir, functionJson) : err;
+  }
   activateRegistry(registry);
   try {
     requireAppFiles(entryFiles, resolvedDir);
+    if (functionJson && registry.functions.size === 0) throw v3ModelError(resolvedDir, functionJson);
   } catch (err) {
     deactivateRegistry(registry);
     throw err;

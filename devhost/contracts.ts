@@ -15,9 +15,17 @@ export interface FunctionInvoker {
    * Invokes a durable-triggered function with its trigger value (the JSON object the real host sends)
    * and returns the function's return value as the host would receive it (parsed from RPC typed data).
    * Any durableClient extra input the function declared is filled in by the runtime.
-   * Rejects with the function's error when the function throws.
+   * Rejects with the function's error when the function throws, and with the Durable extension's "doesn't exist,
+   * is disabled, or is not an ... function" message when the function is disabled (AzureWebJobs.<name>.Disabled).
+   * `triggerMetadata` is the binding data the extension would add, when the caller knows it (for an activity:
+   * `{ instanceId }` of the orchestration that scheduled it); it reaches the app as `context.triggerMetadata`.
    */
-  invoke(name: string, triggerType: DurableTriggerType, triggerValue: unknown): Promise<unknown>;
+  invoke(
+    name: string,
+    triggerType: DurableTriggerType,
+    triggerValue: unknown,
+    triggerMetadata?: Record<string, unknown>,
+  ): Promise<unknown>;
 }
 
 /** An HTTP request to the Durable management API, routed by the runtime. */

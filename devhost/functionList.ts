@@ -13,9 +13,15 @@ export interface FunctionInfo {
   authLevel?: string;
   /** Timer only. */
   schedule?: string;
+  /** Disabled by `AzureWebJobs.<name>.Disabled`. */
+  disabled?: boolean;
 }
 
-export function describeFunctions(registry: FunctionRegistry, httpRoutes: HttpRoute[]): FunctionInfo[] {
+export function describeFunctions(
+  registry: FunctionRegistry,
+  httpRoutes: HttpRoute[],
+  disabled: ReadonlySet<string> = new Set(),
+): FunctionInfo[] {
   const routesByName = new Map(httpRoutes.map((r) => [r.name, r]));
   const list: FunctionInfo[] = [];
   for (const fn of registry.functions.values()) {
@@ -28,15 +34,21 @@ export function describeFunctions(registry: FunctionRegistry, httpRoutes: HttpRo
       info.authLevel = route.authLevel;
     }
     if (typeof binding?.schedule === "string") info.schedule = binding.schedule;
+    if (disabled.has(info.name)) info.disabled = true;
     list.push(info);
   }
   return list.sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
 }
 
-/** The function listing `func start` prints, e.g. `        hello: [GET,POST] http://localhost:7071/api/hello`. */
+/**
+ * The function listing `func start` prints, e.g. `        hello: [GET,POST] http://localhost:7071/api/hello`.
+ * Disabled functions are left out of it and named after it, `Function <name> is disabled.` (core-tools
+ * `DisplayFunctionsInfoUtilities.cs`).
+ */
 export function formatFunctionList(functions: FunctionInfo[], origin: string, routePrefix: string): string {
   const lines = ["Functions:", ""];
   for (const fn of functions) {
+    if (fn.disabled) continue;
     if (fn.route !== undefined) {
       const methods = fn.methods ? fn.methods.join(",") : "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS";
       const path = [routePrefix, fn.route].filter((p) => p !== "").join("/");
@@ -45,5 +57,6 @@ export function formatFunctionList(functions: FunctionInfo[], origin: string, ro
       lines.push(`        ${fn.name}: ${fn.trigger}`);
     }
   }
+  for (const fn of functions) if (fn.disabled) lines.push(`Function ${fn.name} is disabled.`);
   return lines.join("\n") + "\n";
 }

@@ -30,6 +30,10 @@ export interface RpcHttpCookie {
   maxAge?: { value?: number | null } | null;
 }
 
+export interface RpcNullableString {
+  value?: string | null;
+}
+
 export interface RpcHttpData {
   method?: string | null;
   url?: string | null;
@@ -37,6 +41,10 @@ export interface RpcHttpData {
   body?: RpcTypedData | null;
   params?: Record<string, string> | null;
   query?: Record<string, string> | null;
+  /** What the host fills for a worker with the UseNullableValueDictionaryForHttp capability (the Node worker). */
+  nullableHeaders?: Record<string, RpcNullableString> | null;
+  nullableQuery?: Record<string, RpcNullableString> | null;
+  nullableParams?: Record<string, RpcNullableString> | null;
   statusCode?: string | null;
   cookies?: RpcHttpCookie[] | null;
   enableContentNegotiation?: boolean | null;
@@ -86,10 +94,15 @@ export interface InvocationModel {
   getResponse(context: unknown, result: unknown): Promise<RpcInvocationResponse>;
 }
 
+/** Capabilities the worker reports to the host (string values), e.g. `HttpUri` when HTTP streaming is on. */
+export type WorkerCapabilities = Record<string, string>;
+
 export interface ProgrammingModel {
   name: string;
   version: string;
   getInvocationModel(coreCtx: CoreInvocationContext): InvocationModel | Promise<InvocationModel>;
+  /** @azure/functions 4.3+: adds its capabilities (and starts its HTTP streaming proxy when enabled). */
+  getCapabilities?(capabilities: WorkerCapabilities): WorkerCapabilities | Promise<WorkerCapabilities>;
 }
 
 export type FunctionCallback = (...args: unknown[]) => unknown;
@@ -135,8 +148,13 @@ export class FunctionRegistry {
   /** Where `coreApi.log` (system logs of @azure/functions) goes; set by the host. */
   log: (level: LogLevel, category: LogCategory, message: string) => void = () => {};
 
+  /** The programming model that registered this app's functions, if any. */
+  findProgrammingModel(): ProgrammingModel | undefined {
+    return this.programmingModel ?? lastProgrammingModel;
+  }
+
   getProgrammingModel(): ProgrammingModel {
-    const model = this.programmingModel ?? lastProgrammingModel;
+    const model = this.findProgrammingModel();
     if (!model) throw new Error("No programming model registered: did the app load @azure/functions?");
     return model;
   }

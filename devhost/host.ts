@@ -7,14 +7,17 @@ import type * as http from "node:http";
 import * as path from "node:path";
 import { ActivityTracker } from "./activity";
 import { loadApp, type HostConfig } from "./appLoader";
+import { describeUnsupported, unsupportedBindings } from "./bindingSupport";
 import { Clock } from "./clock";
 import type { DurableEngine, DurableEngineOptions, LatencyOptions } from "./contracts";
 import { createDurableEngine } from "./durable/engine";
 import { describeFunctions, type FunctionInfo } from "./functionList";
-import { deactivateRegistry, type LogLevel } from "./functionsCore";
+import { isFunctionDisabled } from "./functionSettings";
+import { deactivateRegistry, type LogLevel, type RpcHttpData } from "./functionsCore";
 import {
   DURABLE_EXTENSION,
   extensionKey,
+  isAuthorized,
   keysConfigured,
   KEYS_ENV,
   parseHostKeys,
@@ -25,9 +28,11 @@ import { bodySizeLimitFrom } from "./http/requestBody";
 import { httpRoutesOf, RouteTable } from "./http/routes";
 import { rpcBaseUrlFor } from "./http/rpcChannel";
 import { DevHttpServer, WEBHOOK_PATH } from "./http/server";
+import { HttpStreamProxy } from "./http/streamProxy";
 import { bindingValue } from "./http/webhookUrls";
 import { RuntimeInvoker, type RuntimeLog } from "./invoker";
 import { TimerTriggers } from "./timerTriggers";
+import { httpStreamUri, negotiateCapabilities } from "./workerCapabilities";
 
 export type EngineFactory = (options: DurableEngineOptions) => DurableEngine;
 
@@ -143,6 +148,10 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   const { registry, config } = app;
   cleanups.push(() => deactivateRegistry(registry));
   registry.log = (level: LogLevel, _category, message) => log(level, message);
+  // Read once at startup, as the host reads app settings when it indexes the functions.
+  const disabled = new Set(
+    [...registry.functions.values()].map((f) => f.metadata.name).filter((name) => isFunctionDisabled(name)),
+  );
   const invoker = new RuntimeInvoker(registry, {
     durableClientInput: (o) =>
       bindingValue(durableEngine.clientInput(o), { code: extensionKey(keys, DURABLE_EXTENSION), rpcBaseUrl }),
@@ -150,7 +159,15 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     log,
     track: (work) => tracker.track(work),
     traceInvocations: options.traceInvocations ?? false,
+    isDisabled: (name) => disabled.has(name),
+    isAdminRequest: (request) => !!keys && isAuthorized(keys, "admin", "", presentedKey(request)),
   });
+  for (const line of describeUnsupported(unsupportedBindings(registry))) log("warning", line);
+  const worker = await negotiateCapabilities(registry);
+  cleanups.push(() => worker.close());
+  const streamUri = httpStreamUri(worker.capabilities);
+  const streaming = streamUri ? new HttpStreamProxy(streamUri, invoker, log) : undefined;
+  if (streaming) cleanups.push(() => streaming.close());
 
   const engineLog = (level: "information" | "warning" | "error", message: string): void =>
     log(level, message);
@@ -166,7 +183,8 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   cleanups.push(() => durableEngine.stop());
 
   const routes = httpRoutesOf(registry);
-  const timers = new TimerTriggers(registry.functions.values(), clock, invoker, log);
+  const enabledFunctions = [...registry.functions.values()].filter((f) => !disabled.has(f.metadata.name));
+  const timers = new TimerTriggers(enabledFunctions, clock, invoker, log);
   const server = new DevHttpServer({
     routes: new RouteTable(routes, config.routePrefix),
     invoker,
@@ -176,6 +194,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     log,
     isRunning: () => running,
     maxRequestBodySize: options.maxRequestBodySize ?? bodySizeLimitFrom(process.env),
+    streaming,
   });
 
   const address = await server.listen(options.port ?? 7071, hostname);
@@ -223,6 +242,8 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
       timers.stop();
       await durableEngine.stop();
       await server.close();
+      streaming?.close();
+      await worker.close();
       for (const hook of registry.hooksFor("appTerminate")) {
         await hook({ hookData: registry.appHookData, appHookData: registry.appHookData });
       }
@@ -236,7 +257,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   return {
     baseUrl: origin,
     port,
-    functions: describeFunctions(registry, routes),
+    functions: describeFunctions(registry, routes, disabled),
     clock,
     config,
     invoker,
@@ -248,4 +269,11 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     },
     stop,
   };
+}
+
+/** The key a request presents: the `x-functions-key` header, else the `code` query parameter (as the host reads). */
+function presentedKey(request: RpcHttpData): string | undefined {
+  return (
+    request.nullableHeaders?.["x-functions-key"]?.value ?? request.nullableQuery?.code?.value ?? undefined
+  );
 }

@@ -45,9 +45,7 @@ export function requireAppFiles(files: string[], appDir: string): void {
   if (runningInJest()) {
     jest.mock(CORE_MODULE, () => functionsCoreApi, { virtual: true });
     jest.isolateModules(() => {
-      // Entry files are only known at run time, so they can only be loaded with require().
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      for (const file of files) require(file);
+      for (const file of files) requireEntryFile(file, appDir);
     });
     return;
   }
@@ -55,11 +53,42 @@ export function requireAppFiles(files: string[], appDir: string): void {
   for (const key of appOwnedModules) delete require.cache[key];
   appOwnedModules.clear();
   const before = new Set(Object.keys(require.cache));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  for (const file of files) require(file);
-  for (const key of Object.keys(require.cache)) {
-    if (!before.has(key) && isAppOwned(key, appDir)) appOwnedModules.add(key);
+  try {
+    for (const file of files) requireEntryFile(file, appDir);
+  } finally {
+    for (const key of Object.keys(require.cache)) {
+      if (!before.has(key) && isAppOwned(key, appDir)) appOwnedModules.add(key);
+    }
   }
+}
+
+/**
+ * Requires one entry file; a file that fails to parse or throws while loading is reported by name, as the Node
+ * worker does (`Worker was unable to load entry point "<file>": <message>`, nodejs-worker `src/startApp.ts`),
+ * with where the error arose. The original error stays as `cause`.
+ */
+function requireEntryFile(file: string, appDir: string): void {
+  try {
+    // Entry files are only known at run time, so they can only be loaded with require().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(file);
+  } catch (err) {
+    const name = path.relative(appDir, file).split(path.sep).join("/");
+    const message = err instanceof Error ? err.message : String(err);
+    const at = errorLocation(err);
+    throw new Error(`Worker was unable to load entry point "${name}": ${message}${at ? ` (at ${at})` : ""}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Where an error arose: a SyntaxError's stack starts with "file:line"; others have "at ... (file:line:col)". */
+function errorLocation(err: unknown): string | undefined {
+  const stack = err instanceof Error ? err.stack : undefined;
+  if (!stack) return undefined;
+  const first = stack.split("\n", 1)[0];
+  if (err instanceof SyntaxError && /:\d+$/.test(first)) return first;
+  return /\(([^()]+:\d+:\d+)\)/.exec(stack)?.[1] ?? /at (\/[^\s]+:\d+:\d+)/.exec(stack)?.[1];
 }
 
 function isAppOwned(file: string, appDir: string): boolean {

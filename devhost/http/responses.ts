@@ -2,30 +2,43 @@
 import type { ServerResponse } from "node:http";
 import type { RpcHttpCookie, RpcHttpData, RpcTypedData } from "../functionsCore";
 
+/** .NET's Uri.EscapeDataString: everything but the RFC 3986 unreserved characters is percent-encoded. */
+function escapeDataString(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+const SAME_SITE: Record<NonNullable<RpcHttpCookie["sameSite"]>, string | undefined> = {
+  none: undefined, // the library's "no SameSite" (SameSiteMode.Unspecified: left out)
+  lax: "lax",
+  strict: "strict",
+  explicitNone: "none",
+};
+
+/**
+ * A Set-Cookie value as the host writes it: `Response.Cookies.Append(name, value, options)` from the RPC cookie
+ * (azure-functions-host `GrpcMessageExtensionUtilities.cs` `RpcHttpCookieConverter`, `RawScriptResult.cs`), i.e.
+ * ASP.NET Core's SetCookieHeaderValue: name and value escaped with Uri.EscapeDataString, lower-case attributes in
+ * the order expires, max-age, domain, path, secure, samesite, httponly, and `path=/` when none is given
+ * (CookieOptions.Path defaults to "/").
+ */
 export function serializeCookie(cookie: RpcHttpCookie): string {
-  let text = `${cookie.name ?? ""}=${encodeURIComponent(cookie.value ?? "")}`;
-  if (cookie.domain?.value) text += `; Domain=${cookie.domain.value}`;
-  if (cookie.path?.value) text += `; Path=${cookie.path.value}`;
+  let text = `${escapeDataString(cookie.name ?? "")}=${escapeDataString(cookie.value ?? "")}`;
   const expires = cookie.expires?.value;
   if (expires && expires.seconds !== undefined && expires.seconds !== null) {
     const ms = Number(expires.seconds) * 1000 + Math.floor((expires.nanos ?? 0) / 1e6);
-    text += `; Expires=${new Date(ms).toUTCString()}`;
+    text += `; expires=${new Date(ms).toUTCString()}`;
   }
   const maxAge = cookie.maxAge?.value;
-  if (maxAge !== undefined && maxAge !== null) text += `; Max-Age=${Math.floor(maxAge)}`;
-  if (cookie.secure?.value) text += "; Secure";
-  if (cookie.httpOnly?.value) text += "; HttpOnly";
-  switch (cookie.sameSite) {
-    case "lax":
-      text += "; SameSite=Lax";
-      break;
-    case "strict":
-      text += "; SameSite=Strict";
-      break;
-    case "explicitNone":
-      text += "; SameSite=None";
-      break;
-  }
+  if (maxAge !== undefined && maxAge !== null) text += `; max-age=${Math.trunc(maxAge)}`;
+  if (cookie.domain?.value) text += `; domain=${cookie.domain.value}`;
+  text += `; path=${cookie.path?.value ?? "/"}`;
+  if (cookie.secure?.value) text += "; secure";
+  const sameSite = cookie.sameSite ? SAME_SITE[cookie.sameSite] : undefined;
+  if (sameSite) text += `; samesite=${sameSite}`;
+  if (cookie.httpOnly?.value) text += "; httponly";
   return text;
 }
 

@@ -9,7 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ActivityTracker } from "../activity";
 import type { DurableEngine } from "../contracts";
-import type { RpcHttpData } from "../functionsCore";
+import type { RegisteredFunction } from "../functionsCore";
 import type { RuntimeInvoker, RuntimeLog } from "../invoker";
 import {
   DURABLE_EXTENSION,
@@ -19,11 +19,13 @@ import {
   presentedKey,
   type HostKeys,
 } from "./auth";
-import { prepareRefusal, readBody } from "./requestBody";
+import { declaredLength, prepareRefusal, readBody } from "./requestBody";
 import { parseRequestTarget, validHost, type RequestTarget } from "./requestTarget";
 import { writeJson, writeManagementResponse, writeRpcHttpResponse } from "./responses";
 import type { RouteTable } from "./routes";
 import { isLoopbackAddress, RPC_PATH } from "./rpcChannel";
+import { rpcHttpRequest } from "./rpcRequest";
+import type { HttpStreamProxy } from "./streamProxy";
 import { responseWithCode } from "./webhookUrls";
 
 export const WEBHOOK_PATH = "/runtime/webhooks/durabletask";
@@ -40,6 +42,8 @@ export interface HttpServerOptions {
   isRunning: () => boolean;
   /** The largest request body accepted, in bytes; a larger one is a 413. */
   maxRequestBodySize: number;
+  /** Set when the app enabled HTTP streaming: functions' requests and responses go through the worker's proxy. */
+  streaming?: HttpStreamProxy;
 }
 
 /** Where a request goes once its path is known. */
@@ -194,7 +198,7 @@ export class DevHttpServer {
         { error: "PayloadTooLarge", message: `The request body is larger than ${limit} bytes.` },
         consumed,
       );
-    if (ctx.expectsContinue && !((Number(req.headers["content-length"]) || 0) > limit)) res.writeContinue();
+    if (ctx.expectsContinue && !((declaredLength(req) ?? 0) > limit)) res.writeContinue();
     const read = await readBody(req, limit);
     if (read.kind === "body") return read.body;
     if (read.kind === "tooLarge") tooLarge(true);
@@ -247,6 +251,36 @@ export class DevHttpServer {
     writeManagementResponse(res, response);
   }
 
+  /** A function of an app with HTTP streaming: the body streams to the worker, within the limit. */
+  private async serveStream(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+    fn: RegisteredFunction,
+    url: string,
+    params: Record<string, string>,
+  ): Promise<void> {
+    const streaming = this.options.streaming as HttpStreamProxy;
+    const limit = this.options.maxRequestBodySize;
+    const tooLarge = (): void =>
+      this.refuse(
+        req,
+        res,
+        413,
+        { error: "PayloadTooLarge", message: `The request body is larger than ${limit} bytes.` },
+        true,
+      );
+    if ((declaredLength(req) ?? 0) > limit) return tooLarge();
+    if (ctx.expectsContinue) res.writeContinue();
+    await streaming.serve(fn, req, res, url, params, {
+      bytes: limit,
+      exceeded: () => {
+        if (!res.headersSent) tooLarge();
+        else res.destroy();
+      },
+    });
+  }
+
   private async serveFunction(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -273,15 +307,11 @@ export class DevHttpServer {
       }
     }
 
+    const url = `${ctx.origin}${target.path}${target.query ? `?${target.query}` : ""}`;
+    if (this.options.streaming) return this.serveStream(req, res, ctx, route.fn, url, params);
     const body = await this.body(req, res, ctx);
     if (body === undefined) return;
-    const request: RpcHttpData = {
-      method,
-      url: `${ctx.origin}${target.path}${target.query ? `?${target.query}` : ""}`,
-      headers: flatHeaders(req),
-      params,
-    };
-    if (body.length > 0) request.body = { bytes: body };
+    const request = rpcHttpRequest(req, url, params, body);
     try {
       const response = await this.options.invoker.invokeHttp(route.fn, request);
       writeRpcHttpResponse(res, response);

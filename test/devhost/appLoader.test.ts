@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
   applyLocalSettings,
+  loadApp,
   readHostConfig,
   resolveAppSettingRefs,
   resolveEntryFiles,
@@ -75,4 +76,35 @@ test("a missing entry file is a clear error", () => {
   expect(() => resolveEntryFiles(dir)).toThrow(
     /No entry files match package.json "main" \("dist\/index.js"\)/,
   );
+});
+
+describe("apps the devhost cannot load are reported by name", () => {
+  const fixtures = path.join(__dirname, "../fixtures");
+
+  test("a v3 programming model app names a function.json it found", () => {
+    expect(() => loadApp(path.join(fixtures, "v3-app"))).toThrow(
+      `${path.join(fixtures, "v3-app")} is a v3 programming model app (found HttpHello/function.json): ` +
+        "the devhost runs the v4 programming model only",
+    );
+  });
+
+  test("an entry file that does not parse is named, with the parser's error", () => {
+    let error: Error | undefined;
+    try {
+      loadApp(path.join(fixtures, "broken-entry-app"));
+    } catch (err) {
+      error = err as Error;
+    }
+    // nodejs-worker src/startApp.ts: `Worker was unable to load entry point "<file>": <message>`.
+    // (Under jest the parser's error carries no location; cli.test.ts checks it under plain Node.)
+    expect(error?.message).toMatch(
+      /^Worker was unable to load entry point "src\/parse-error\.js": (SyntaxError: )?Unexpected token '\)'/,
+    );
+  });
+
+  test("an entry file that throws while loading is named, with its error", () => {
+    expect(() => loadApp(path.join(fixtures, "throwing-entry-app"))).toThrow(
+      /^Worker was unable to load entry point "src\/index\.js": THROWING_FIXTURE_CONNECTION is not set \(at .*throwing-entry-app\/src\/index\.js:3:\d+\)$/,
+    );
+  });
 });

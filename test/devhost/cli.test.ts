@@ -185,3 +185,16 @@ test("with --latency the CLI says so before Host started; a bad value exits 1 na
   child.kill("SIGTERM");
   expect(await exited).toBe(0);
 });
+
+test("an entry file that does not parse stops the CLI with the file, the error and where it is", async () => {
+  const broken = path.join(repoRoot, "test/fixtures/broken-entry-app");
+  const child = spawnCli(["--app", broken, "--port", "0"]);
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  expect(await new Promise<number | null>((resolve) => child.on("exit", resolve))).toBe(1);
+  // nodejs-worker src/startApp.ts names the entry point the same way.
+  expect(stderr.trim()).toBe(
+    `Worker was unable to load entry point "src/parse-error.js": Unexpected token ')' ` +
+      `(at ${path.join(broken, "src/parse-error.js")}:4)`,
+  );
+});
