@@ -67,8 +67,11 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
   return headers;
 }
 
-/** A JSON answer written straight to a socket (where Node gives us no response object), then close. */
-function rawJsonAnswer(status: number, message: string): string {
+/**
+ * A JSON answer written straight to a socket (where Node gives us no response object), then close. The answer
+ * to a HEAD request has no body (its client would read one as garbage).
+ */
+function rawJsonAnswer(status: number, message: string, head = false): string {
   const text = JSON.stringify({ error: http.STATUS_CODES[status]?.replace(/ /g, ""), message });
   return (
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
@@ -76,7 +79,7 @@ function rawJsonAnswer(status: number, message: string): string {
     "x-content-type-options: nosniff\r\n" +
     `content-length: ${Buffer.byteLength(text)}\r\n` +
     "connection: close\r\n\r\n" +
-    text
+    (head ? "" : text)
   );
 }
 
@@ -92,7 +95,7 @@ export class DevHttpServer {
     // routed and authorized, so a refused client never sends its body.
     this.server.on("checkContinue", (req, res) => this.onRequest(req, res, true));
     // Requests Node's parser refuses (malformed, oversized headers, timed out) get a JSON answer too.
-    this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    this.server.on("clientError", (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
       const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
       if (err.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
         socket.destroy();
@@ -100,7 +103,9 @@ export class DevHttpServer {
       }
       const status =
         err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-      socket.end(rawJsonAnswer(status, "Malformed request"));
+      // The packet Node could not parse usually starts with the request line (only a guess: there may be none).
+      const head = /^HEAD /.test(err.rawPacket?.toString("latin1", 0, 5) ?? "");
+      socket.end(rawJsonAnswer(status, "Malformed request", head));
     });
     // CONNECT (a proxy's request, authority-form target) would otherwise close the connection unanswered.
     this.server.on("connect", (_req: http.IncomingMessage, socket: Socket) => {

@@ -153,6 +153,11 @@ describe("JSON answers", () => {
       431,
       { error: "RequestHeaderFieldsTooLarge", message: "Malformed request" },
     ]);
+    const headOverflow = await rawRequest(
+      host.port,
+      `HEAD /api/hello HTTP/1.1\r\nHost: h\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`,
+    );
+    expect([headOverflow.status, headOverflow.body]).toEqual([431, ""]);
     const badLength = await rawRequest(
       host.port,
       "POST /api/hello HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\nConnection: close\r\n\r\n",
