@@ -318,19 +318,6 @@ test("an orchestrator that throws fails with the SDK's error message", async () 
   });
 });
 
-test("unsupported features fail the orchestration naming the feature", async () => {
-  const invoker = new TestInvoker().orchestration("Http", function* (ctx) {
-    yield ctx.df.callHttp({ method: "GET", url: "http://example.invalid" });
-    return "unreachable";
-  });
-  h = createHarness(invoker);
-  const id = await h.start("Http");
-  await h.settle();
-  const s = await h.status(id);
-  expect(s.runtimeStatus).toBe("Failed");
-  expect(String(s.output)).toContain("callHttp");
-});
-
 test("a missing activity fails the task, which the orchestrator can catch", async () => {
   const invoker = new TestInvoker().orchestration("Missing", function* (ctx) {
     try {
