@@ -370,7 +370,8 @@ export class ManagementApi {
 
   /**
    * HttpApiHandler.HandleRaiseEventRequestAsync: 404 for an unknown instance, 410 for an ended one (no body),
-   * then 400 unless the content type is application/json, 400 for invalid JSON, else 202.
+   * then 400 unless the content type is application/json, 400 for content Json.NET cannot read (an empty
+   * body included: MessagePayloadDataConverter.ConvertToJToken loads a JToken from it), else 202.
    */
   private raiseEvent(req: ManagementRequest, instanceId: string, eventName: string): ManagementResponse {
     const record = this.deps.store.getInstance(instanceId);
@@ -380,7 +381,7 @@ export class ManagementApi {
     if (contentType.split(";")[0].trim().toLowerCase() !== "application/json")
       return httpError(400, "Only application/json request content is supported");
     const body = parseBody(req.body);
-    if (!body.ok) return invalidJson(req.body);
+    if (!body.ok || body.value === undefined) return invalidJson(req.body);
     const event = historyEvent(EventType.EventRaised, this.deps.now(), {
       Name: eventName,
       Input: body.value === undefined ? undefined : JSON.stringify(body.value),
@@ -470,9 +471,10 @@ function decodeOffset(token: string): number {
 
 /** HttpApiHandler's answer to a body Json.NET cannot read: CreateErrorResponse(400, "Invalid JSON content", e). */
 function invalidJson(text: string): ManagementResponse {
-  let detail = "The request body is not valid JSON.";
+  // Json.NET's words for an empty body; otherwise JSON.parse's.
+  let detail = "Error reading JToken from JsonReader. Path '', line 0, position 0.";
   try {
-    JSON.parse(text);
+    if (text.trim() !== "") JSON.parse(text);
   } catch (err) {
     detail = (err as Error).message;
   }

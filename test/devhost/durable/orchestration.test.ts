@@ -297,7 +297,7 @@ test("setCustomStatus is visible while running and after completion", async () =
   const id = await h.start("Status");
   await h.settle();
   expect((await h.status(id)).customStatus).toEqual({ stage: "waiting" });
-  await h.call("POST", `instances/${id}/raiseEvent/go`);
+  await h.call("POST", `instances/${id}/raiseEvent/go`, null);
   await h.settle();
   expect(await h.status(id)).toMatchObject({ runtimeStatus: "Completed", customStatus: { stage: "done" } });
 });

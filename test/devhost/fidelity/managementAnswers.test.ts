@@ -79,13 +79,22 @@ test("raiseEvent: 404 unknown, 410 ended (Completed, Failed, Terminated), then t
     400,
     { Message: "Only application/json request content is supported" },
   ]);
-  // ...that Json.NET can read.
+  // ...that Json.NET can read (MessagePayloadDataConverter.ConvertToJToken): not an empty body either.
   const broken = await f.management("POST", "instances/running/raiseEvent/done", "{nope", json);
   expect(broken.status).toBe(400);
   expect(JSON.parse(broken.text)).toMatchObject({
     Message: "Invalid JSON content",
     ExceptionType: "Newtonsoft.Json.JsonReaderException",
   });
+  const empty = await f.management("POST", "instances/running/raiseEvent/done", "", json);
+  expect([empty.status, JSON.parse(empty.text)]).toEqual([
+    400,
+    {
+      Message: "Invalid JSON content",
+      ExceptionMessage: "Error reading JToken from JsonReader. Path '', line 0, position 0.",
+      ExceptionType: "Newtonsoft.Json.JsonReaderException",
+    },
+  ]);
   expect((await f.client.getStatus("running")).runtimeStatus).toBe("Running");
 
   // DurableClient.js raiseEvent(): 202 and 410 resolve, 404 rejects.
