@@ -360,7 +360,8 @@ test("createCheckStatusResponse: the links it returns work with plain fetch", as
     input: { n: 1 },
   });
   const approve = links.sendEventPostUri.replace("{eventName}", "approve");
-  const raised = await fetch(approve, { method: "POST", body: JSON.stringify("ok") });
+  const asJson = { "content-type": "application/json" };
+  const raised = await fetch(approve, { method: "POST", headers: asJson, body: JSON.stringify("ok") });
   expect(raised.status).toBe(202);
   await host.waitForIdle();
   const done = await fetch(links.statusQueryGetUri);
