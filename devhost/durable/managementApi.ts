@@ -114,6 +114,14 @@ function httpError(
   return json(status, body);
 }
 
+/** The answer to starting an instance over a live one with the same id (overridableExistingInstanceStates). */
+export function alreadyExists(status: string): ManagementResponse {
+  return httpError(500, "Something went wrong while processing your request", {
+    type: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    message: `An Orchestration instance with the status ${status} already exists.`,
+  });
+}
+
 type Parsed = { ok: true; value: unknown } | { ok: false };
 
 function parseBody(body: string): Parsed {
@@ -207,10 +215,9 @@ export class ManagementApi {
       this.deps.overridableExistingInstanceStates === "NonRunningStates" &&
       !TERMINAL_STATUSES.has(existing.runtimeStatus)
     ) {
-      return message(
-        409,
-        `An Orchestration instance with the instance ID '${instanceId}' already exists and is ${existing.runtimeStatus}.`,
-      );
+      // DurableTask's OrchestrationAlreadyExistsException is not caught by HandleStartOrchestratorRequestAsync
+      // (it catches only JsonReaderException), so it reaches HttpApiHandler's catch-all: a 500.
+      return alreadyExists(existing.runtimeStatus);
     }
     orchestrations.create(name, instanceId, input, undefined, version);
     const payload = this.checkStatusPayload(origin, instanceId);

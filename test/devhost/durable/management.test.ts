@@ -72,11 +72,21 @@ test("start returns the check-status payload; status is 202 while running and 20
   expect((await h.call("POST", "instances/nope/raiseEvent/go")).status).toBe(404);
 });
 
-test("NonRunningStates (default): starting over a running instance is 409, over a finished one replaces it", async () => {
+test("NonRunningStates (default): starting over a running instance is a 500, over a finished one replaces it", async () => {
   h = createHarness(waiter());
   await h.start("Wait", 1, "dup");
   await h.settle();
-  expect((await h.call("POST", "orchestrators/Wait/dup", 2)).status).toBe(409);
+  // HttpApiHandler.HandleStartOrchestratorRequestAsync catches only JsonReaderException: DurableTask's
+  // OrchestrationAlreadyExistsException reaches the handler's catch-all 500 (as Azure/azure-sdk-for-python#28602 shows).
+  const dup = await h.call("POST", "orchestrators/Wait/dup", 2);
+  expect(dup).toMatchObject({
+    status: 500,
+    body: {
+      Message: "Something went wrong while processing your request",
+      ExceptionMessage: "An Orchestration instance with the status Running already exists.",
+      ExceptionType: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    },
+  });
   await h.call("POST", "instances/dup/raiseEvent/go", 0);
   await h.settle();
   expect((await h.call("POST", "orchestrators/Wait/dup", 3)).status).toBe(202);
