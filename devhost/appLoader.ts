@@ -12,6 +12,8 @@ export interface HostConfig {
   routePrefix: string;
   hubName: string;
   overridableExistingInstanceStates?: "AnyState" | "NonRunningStates";
+  /** extensions.durableTask.defaultVersion: the version new orchestrations get when none is given. */
+  defaultVersion?: string;
 }
 
 export interface LoadedApp {
@@ -46,11 +48,13 @@ export function readHostConfig(appDir: string): HostConfig {
   const routePrefix = typeof http.routePrefix === "string" ? http.routePrefix : "api";
   const hubName = typeof durable.hubName === "string" && durable.hubName ? durable.hubName : "TestHubName";
   const states = durable.overridableExistingInstanceStates;
+  const defaultVersion = typeof durable.defaultVersion === "string" ? durable.defaultVersion : undefined;
   return {
     routePrefix: routePrefix.replace(/^\/+|\/+$/g, ""),
     hubName: resolveAppSettingRefs(hubName),
     overridableExistingInstanceStates:
       states === "AnyState" || states === "NonRunningStates" ? states : undefined,
+    ...(defaultVersion ? { defaultVersion: resolveAppSettingRefs(defaultVersion) } : {}),
   };
 }
 

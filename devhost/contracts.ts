@@ -86,6 +86,11 @@ export interface DurableEngineOptions {
   hubName: string;
   /** host.json extensions.durableTask.overridableExistingInstanceStates. */
   overridableExistingInstanceStates?: "AnyState" | "NonRunningStates";
+  /**
+   * host.json extensions.durableTask.defaultVersion: the version of orchestrations and sub-orchestrations
+   * started without one (`context.df.version`); default "" (no version).
+   */
+  defaultVersion?: string;
   /** Route prefix of the management API as mounted by the runtime, default "/runtime/webhooks/durabletask". */
   webhookPath?: string;
   log?: (level: "information" | "warning" | "error", message: string) => void;

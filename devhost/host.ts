@@ -176,6 +176,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     clock,
     hubName: config.hubName,
     overridableExistingInstanceStates: config.overridableExistingInstanceStates,
+    defaultVersion: config.defaultVersion,
     webhookPath: WEBHOOK_PATH,
     log: engineLog,
     latency: options.latency,

@@ -11,7 +11,7 @@ import type { CoordinatorClient, InstanceInfo, InstanceStatus } from "../core/co
 import { LIVE_STATUSES } from "../core/coordinatorClient";
 import { COORDINATOR_ENTITY } from "../core/names";
 import type { JobState, RunEnvelope } from "../core/types";
-import { DurableRpc, managementBaseOf } from "./durableRpc";
+import { DurableRpc, isAlreadyExists, managementBaseOf } from "./durableRpc";
 
 /** The coordinator client for a function invocation with a durable client input binding. */
 export function coordinatorFor(context: InvocationContext, clientInput: FunctionInput): CoordinatorClient {
@@ -64,7 +64,9 @@ export function durableCoordinatorClient(client: DurableClient, rpc?: DurableRpc
         await client.startNew(orchestrator, { instanceId, input });
         return "started";
       } catch (error) {
-        if (/status code: 409/.test((error as Error).message)) return "conflict";
+        const message = (error as Error).message;
+        const status = Number(/status code: (\d+)/.exec(message)?.[1] ?? 0);
+        if (isAlreadyExists(status, message)) return "conflict";
         throw error;
       }
     },

@@ -74,7 +74,7 @@ export class DurableRpc {
 
   /**
    * Starts an orchestration with this instance id. "conflict" when the host refuses because a live instance
-   * has the id (409, with overridableExistingInstanceStates=NonRunningStates); other failures throw.
+   * has the id (overridableExistingInstanceStates=NonRunningStates; see isAlreadyExists); other failures throw.
    */
   async startNew(orchestrator: string, instanceId: string, input: unknown): Promise<"started" | "conflict"> {
     const res = await this.pool.request({
@@ -85,7 +85,7 @@ export class DurableRpc {
     });
     const text = await res.body.text();
     if (res.statusCode === 202 || res.statusCode === 200) return "started";
-    if (res.statusCode === 409) return "conflict";
+    if (isAlreadyExists(res.statusCode, text)) return "conflict";
     throw new DurableApiError(
       `Starting '${orchestrator}' as '${instanceId}' failed with HTTP ${res.statusCode}: ${text}`,
       res.statusCode,
@@ -157,6 +157,15 @@ export class DurableRpc {
     }
     return text === "" ? undefined : (JSON.parse(text) as T);
   }
+}
+
+/**
+ * Whether a start was refused because a live instance has the id. The extension answers that with a 500
+ * (its start handler lets DurableTask's OrchestrationAlreadyExistsException reach the catch-all) whose
+ * body names the exception; some backends and proxies answer 409.
+ */
+export function isAlreadyExists(status: number, body: string): boolean {
+  return status === 409 || (status === 500 && /OrchestrationAlreadyExists|already exists/.test(body));
 }
 
 /** The `rpcBaseUrl` the host passed in a durable client binding, if it passed one. */

@@ -9,6 +9,8 @@ import type { EpisodeWork } from "./episode";
 import { EventType, historyEvent, toJsonText } from "./history";
 import { childInstanceId } from "./instanceRecords";
 import type { EntityOperation } from "./store";
+import { releaseLock, requestLock } from "./entityLocks";
+import { scheduleHttp } from "./httpTasks";
 import { newRetry } from "./taskRetries";
 
 export interface AppliedActions {
@@ -66,6 +68,14 @@ function scheduleAction(work: EpisodeWork, action: OrchestratorAction, index: nu
     case ActionType.SignalEntity:
       sendEntityMessage(work, action);
       return undefined;
+    case ActionType.CallHttp:
+      scheduleHttp(work, action);
+      return undefined;
+    case ActionType.LockEntities:
+      return requestLock(work, action);
+    case ActionType.ReleaseEntities:
+      releaseLock(work);
+      return undefined;
     default:
       return unsupportedAction(action.actionType);
   }
@@ -89,16 +99,13 @@ function scheduleSubOrchestration(work: EpisodeWork, action: OrchestratorAction)
   const name = String(action.functionName);
   const explicitId = action.instanceId || undefined;
   const childId = explicitId ?? childInstanceId(record.instanceId, id);
-  const start = work.subOrchestration(id, name, childId, action.input);
+  // durable-functions 3.5 puts the version callSubOrchestrator was given on the action.
+  const version = typeof action.version === "string" && action.version ? action.version : undefined;
+  const start = work.subOrchestration(id, name, childId, action.input, version);
   if (action.actionType === ActionType.CallSubOrchestratorWithRetry) {
-    record.retries[id] = newRetry(
-      "subOrchestration",
-      name,
-      action.input,
-      explicitId,
-      action.retryOptions,
-      work.now,
-    );
+    const retry = newRetry("subOrchestration", name, action.input, explicitId, action.retryOptions, work.now);
+    if (version) retry.version = version;
+    record.retries[id] = retry;
   }
   work.effects.push(start);
 }
@@ -135,7 +142,11 @@ function sendEntityMessage(work: EpisodeWork, action: OrchestratorAction): void 
   work.effects.push(() => work.dispatch.sendEntityOperation(work.instanceId, entityId, op));
 }
 
-/** The operation queued on the entity; a call (not a signal) names the execution waiting for its answer. */
+/**
+ * The operation queued on the entity. Like RequestMessage.ParentInstanceId it names the sending
+ * orchestration (a locked entity runs only its lock holder's operations); a call also names the execution
+ * waiting for its answer.
+ */
 function entityOperation(work: EpisodeWork, action: OrchestratorAction): EntityOperation {
   const isSignal = action.actionType === ActionType.SignalEntity;
   const op: EntityOperation = {
@@ -143,24 +154,17 @@ function entityOperation(work: EpisodeWork, action: OrchestratorAction): EntityO
     operation: String(action.operation),
     input: toJsonText(action.input),
     isSignal,
+    parentInstanceId: work.instanceId,
     enqueuedAt: work.now,
   };
-  if (!isSignal) {
-    op.parentInstanceId = work.instanceId;
-    op.parentExecutionId = work.executionId;
-  }
+  if (!isSignal) op.parentExecutionId = work.executionId;
   return op;
 }
 
 function unsupportedAction(actionType: ActionType): string {
   switch (actionType) {
-    case ActionType.CallHttp:
-      return "context.df.callHttp (durable HTTP) is not supported by the devhost Durable engine";
     case ActionType.ScheduledSignalEntity:
       return "scheduled entity signals are not supported by the devhost Durable engine";
-    case ActionType.LockEntities:
-    case ActionType.ReleaseEntities:
-      return "entity locks (context.df.lock / critical sections) are not supported by the devhost Durable engine";
     default:
       return `unknown orchestrator action type ${String(actionType)} is not supported by the devhost Durable engine`;
   }

@@ -62,6 +62,8 @@ export function createDurableEngine(
     schemaVersion: internals.schemaVersion ?? 3,
     messages,
     sendEntityOperation: (from, entityId, op) => entities.send(from, entityId, op),
+    releaseEntityLock: (from, entityId) => entities.release(from, entityId),
+    defaultVersion: options.defaultVersion ?? "",
   });
   const api = new ManagementApi({
     store,
@@ -71,6 +73,7 @@ export function createDurableEngine(
     hubName: options.hubName,
     webhookPath,
     overridableExistingInstanceStates: options.overridableExistingInstanceStates ?? "NonRunningStates",
+    defaultVersion: options.defaultVersion ?? "",
   });
   late.orchestrations = orchestrations;
 

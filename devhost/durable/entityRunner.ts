@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock";
 import type { FunctionInvoker } from "../contracts";
+import { enqueueOperation, grantLock, lockGrantedEvent, mayDequeue, takeEntityBatch } from "./entityLocks";
 import { EventType, historyEvent, type HistoryEvent } from "./history";
 import type { MessageDelivery } from "./latency";
 import type { Log } from "./orchestrationRunner";
@@ -66,9 +67,23 @@ export class EntityRunner {
       const { name, key } = parseSchedulerId(entityId);
       record = { entityId, name, key, exists: false, queue: [] };
     }
-    record.queue.push(op);
+    enqueueOperation(record, op);
     store.putEntity(record);
     this.schedule(entityId);
+  }
+
+  /**
+   * Sends the release of a lock from orchestration `from` (ordered after its earlier messages to the
+   * entity); on delivery the entity is unlocked if `from` holds its lock, and its queue runs again.
+   */
+  release(from: string, entityId: string): void {
+    this.deps.messages.send({ from, to: entityId }, () => {
+      const record = this.deps.store.getEntity(entityId);
+      if (!record || record.lockedBy !== from) return;
+      delete record.lockedBy;
+      this.deps.store.putEntity(record);
+      this.schedule(entityId);
+    });
   }
 
   private schedule(entityId: string): void {
@@ -87,7 +102,7 @@ export class EntityRunner {
   private async runBatch(entityId: string): Promise<void> {
     this.queued.delete(entityId);
     const record = this.deps.store.getEntity(entityId);
-    if (!record || record.queue.length === 0) return;
+    if (!record || !mayDequeue(record)) return;
     this.running.add(entityId);
     try {
       await this.batch(record);
@@ -96,13 +111,31 @@ export class EntityRunner {
     } finally {
       this.running.delete(entityId);
       const current = this.deps.store.getEntity(entityId);
-      if (current && current.queue.length > 0) this.schedule(entityId);
+      if (current && mayDequeue(current)) this.schedule(entityId);
     }
   }
 
+  /** Runs the operations that may run now, then the lock request that ends the batch, if any. */
   private async batch(record: EntityRecord): Promise<void> {
+    const { ops, lock } = takeEntityBatch(record);
+    if (ops.length > 0) await this.operations(record, ops);
+    if (lock) this.lock(record, lock);
+  }
+
+  /** TaskEntityShim.ProcessLockRequest: locks the entity, then forwards the request or answers it. */
+  private lock(record: EntityRecord, request: EntityOperation): void {
+    const next = grantLock(record, request);
+    this.deps.store.putEntity(record);
+    if (next?.lock) {
+      this.send(record.entityId, next.lock.lockSet[next.lock.position], next);
+    } else if (request.parentInstanceId) {
+      const event = lockGrantedEvent(request, this.deps.clock.now());
+      this.deps.respond(record.entityId, request.parentInstanceId, request.parentExecutionId, event);
+    }
+  }
+
+  private async operations(record: EntityRecord, ops: EntityOperation[]): Promise<void> {
     const { store, invoker, clock } = this.deps;
-    const ops = record.queue.splice(0);
     const fn = this.functionName(record.name);
     let reply: EntityReply | undefined;
     let batchError: string | undefined;

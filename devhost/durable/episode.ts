@@ -3,6 +3,7 @@
  * and the work it produces (history events to append, side effects to start once the record is saved).
  */
 import type { TaskFailure } from "./activityRunner";
+import type { DurableHttpRequest } from "./durableHttp";
 import { EventType, failedEvent, historyEvent, isoTime, toJsonText, type HistoryEvent } from "./history";
 import type { EntityOperation, InboxItem, InstanceRecord, ParentLink } from "./store";
 
@@ -10,11 +11,21 @@ import type { EntityOperation, InboxItem, InstanceRecord, ParentLink } from "./s
 export interface TaskDispatch {
   deliver(instanceId: string, executionId: string, event: HistoryEvent): void;
   runActivity(instanceId: string, executionId: string, taskId: number, name: string, input: unknown): void;
-  startChild(parent: ParentLink, childId: string, name: string, input: unknown): void;
+  /** Sends a durable HTTP request; its answer completes the task `taskId`. */
+  runHttp(instanceId: string, executionId: string, taskId: number, request: DurableHttpRequest): void;
+  startChild(parent: ParentLink, childId: string, name: string, input: unknown, version: string): void;
   armTimer(instanceId: string, executionId: string, timerId: number, fireAt: number): void;
   cancelTimer(instanceId: string, timerId: number): void;
   /** Sends an entity operation from the orchestration instance `from`. */
   sendEntityOperation(from: string, entityId: string, op: EntityOperation): void;
+  /** Sends the release of the lock orchestration `from` holds on the entity. */
+  releaseEntity(from: string, entityId: string): void;
+  /** True when an entity function of this name is registered. */
+  hasEntity(name: string): boolean;
+  /** host.json defaultVersion, for sub-orchestrations started without a version. */
+  readonly defaultVersion: string;
+  /** The OOProc replay schema the SDK replays with (the highest the engine offers). */
+  readonly schemaVersion: number;
 }
 
 /**
@@ -63,13 +74,23 @@ export class EpisodeWork {
     return () => this.dispatch.runActivity(this.instanceId, this.executionId, id, name, input);
   }
 
-  /** Appends SubOrchestrationInstanceCreated; returns the start of the child for the caller to queue. */
-  subOrchestration(id: number, name: string, childId: string, input: unknown): () => void {
+  /**
+   * Appends SubOrchestrationInstanceCreated; returns the start of the child for the caller to queue. The
+   * child gets `version`, else host.json's defaultVersion (as the extension gives sub-orchestrations).
+   */
+  subOrchestration(
+    id: number,
+    name: string,
+    childId: string,
+    input: unknown,
+    version: string | undefined,
+  ): () => void {
+    const childVersion = version || this.dispatch.defaultVersion;
     this.appended.push(
       historyEvent(
         EventType.SubOrchestrationInstanceCreated,
         this.now,
-        { Name: name, InstanceId: childId, Input: toJsonText(input) },
+        { Name: name, Version: childVersion, InstanceId: childId, Input: toJsonText(input) },
         id,
       ),
     );
@@ -78,7 +99,7 @@ export class EpisodeWork {
       executionId: this.executionId,
       taskScheduledId: id,
     };
-    return () => this.dispatch.startChild(parent, childId, name, input);
+    return () => this.dispatch.startChild(parent, childId, name, input, childVersion);
   }
 
   timerCreated(id: number, fireAt: number): void {

@@ -102,6 +102,7 @@ export function historyForStatus(
       "FireAt",
       "Reason",
       "Details",
+      "Data",
     ]) {
       if (e[key] !== undefined) row[key] = e[key];
     }

@@ -13,11 +13,13 @@ export function newInstanceRecord(
   input: unknown,
   parent: ParentLink | undefined,
   now: number,
+  version = "",
 ): InstanceRecord {
   const executionId = newExecutionId();
   return {
     instanceId,
     name,
+    version,
     executionId,
     runtimeStatus: "Pending",
     input,
@@ -26,7 +28,7 @@ export function newInstanceRecord(
     createdTime: now,
     lastUpdatedTime: now,
     history: [],
-    inbox: [{ event: executionStarted(name, instanceId, executionId, input, parent, now) }],
+    inbox: [{ event: executionStarted(name, version, instanceId, executionId, input, parent, now) }],
     parent,
     nextSequence: 0,
     consumedActions: 0,
@@ -52,13 +54,26 @@ export function renewForContinueAsNew(
   record.output = undefined;
   record.history = [];
   record.inbox = [
-    { event: executionStarted(record.name, record.instanceId, executionId, input, record.parent, now) },
+    // The next generation keeps the version (DurableTask's ContinueAsNew without a new version).
+    {
+      event: executionStarted(
+        record.name,
+        record.version ?? "",
+        record.instanceId,
+        executionId,
+        input,
+        record.parent,
+        now,
+      ),
+    },
     ...carried.map((i) => ({ event: { ...i.event, IsPlayed: false }, external: true })),
   ];
   record.nextSequence = 0;
   record.consumedActions = 0;
   record.timerActions = {};
   record.retries = {};
+  delete record.httpCalls;
+  delete record.lock;
   record.runtimeStatus = "ContinuedAsNew";
   record.lastUpdatedTime = now;
 }
@@ -74,6 +89,7 @@ function newExecutionId(): string {
 
 function executionStarted(
   name: string,
+  version: string,
   instanceId: string,
   executionId: string,
   input: unknown,
@@ -82,7 +98,7 @@ function executionStarted(
 ): HistoryEvent {
   return historyEvent(EventType.ExecutionStarted, now, {
     Name: name,
-    Version: "",
+    Version: version,
     Input: toJsonText(input),
     OrchestrationInstance: { InstanceId: instanceId, ExecutionId: executionId },
     ParentInstance: parent

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { ManagementRequest, ManagementResponse } from "../contracts";
 import { entitySchedulerId, type EntityRunner } from "./entityRunner";
+import { DEFAULT_ENTITY_PAGE_SIZE, queryEntities } from "./entityQuery";
 import { EventType, historyEvent, historyForStatus, isoTime } from "./history";
 import type { ControlKind, OrchestrationRunner } from "./orchestrationRunner";
 import {
@@ -23,6 +24,8 @@ export interface ManagementDeps {
   hubName: string;
   webhookPath: string;
   overridableExistingInstanceStates: "AnyState" | "NonRunningStates";
+  /** host.json defaultVersion ("" when unset). */
+  defaultVersion: string;
 }
 
 const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
@@ -86,6 +89,40 @@ function message(status: number, text: string): ManagementResponse {
 }
 
 /**
+ * A bare status without a body, as HttpApiHandler answers with `request.CreateResponse(HttpStatusCode.X)`
+ * (404 for an unknown instance, 410 for one that has ended).
+ */
+function bare(status: number): ManagementResponse {
+  return { status };
+}
+
+/**
+ * The body of ASP.NET's `request.CreateErrorResponse(status, message[, exception])` (an HttpError): what
+ * HttpApiHandler answers for bad requests and, from its catch-all, 500 "Something went wrong while processing
+ * your request" with the exception that was thrown.
+ */
+function httpError(
+  status: number,
+  text: string,
+  exception?: { type: string; message: string },
+): ManagementResponse {
+  const body: Record<string, string> = { Message: text };
+  if (exception) {
+    body.ExceptionMessage = exception.message;
+    body.ExceptionType = exception.type;
+  }
+  return json(status, body);
+}
+
+/** The answer to starting an instance over a live one with the same id (overridableExistingInstanceStates). */
+export function alreadyExists(status: string): ManagementResponse {
+  return httpError(500, "Something went wrong while processing your request", {
+    type: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    message: `An Orchestration instance with the status ${status} already exists.`,
+  });
+}
+
+/**
  * How deeply a body may nest: the extension parses bodies with Json.NET, whose readers refuse JSON nested
  * deeper than MaxDepth (64 by default since Json.NET 13.0.1), and HttpApiHandler answers that 400. Deeper
  * values would also overflow JSON.stringify's recursion further on, after the request had been accepted.
@@ -137,7 +174,7 @@ function decodeSegments(path: string): string[] | undefined {
   }
 }
 
-/** Entity keys the extension refuses (DurableClient.SignalEntityAsyncInternal: /, \, #, ? or controls). */
+/** Entity keys the extension refuses (DurableClient.SignalEntityAsyncInternal: /, \\, #, ? or controls). */
 function invalidEntityKey(key: string): boolean {
   return /[/\\#?]/.test(key) || hasControlCharacter(key);
 }
@@ -152,7 +189,7 @@ export class ManagementApi {
 
   /**
    * Routes as HttpApiHandler.HandleRequestAsync does: literal segments match case-insensitively, and a path or
-   * method no route takes is a 404. Routes the extension has but the devhost lacks are a 501.
+   * method no route takes is a 404. Routes the extension has and the devhost lacks are a 501.
    */
   async handle(req: ManagementRequest): Promise<ManagementResponse> {
     const segments = decodeSegments(req.path);
@@ -173,12 +210,24 @@ export class ManagementApi {
       if (n === 3 && method === "POST" && (op === "terminate" || op === "suspend" || op === "resume")) {
         return this.control(op, a, req.query.get("reason") ?? "");
       }
+      if (n === 3 && method === "POST" && op === "rewind")
+        return this.rewind(a, req.query.get("reason") ?? "");
+      if (n === 3 && method === "POST" && op === "restart") return this.restart(req, a);
     }
+    if (root === "entities" && n <= 2 && method === "GET") return this.listEntities(req, a);
     if (root === "entities" && n === 3) {
       if (method === "POST") return this.signalEntity(req, a, b);
       if (method === "GET") return this.readEntity(a, b);
     }
-    if (extensionOnlyRoute(method, root, n, op)) {
+    if (root === "entities" && n <= 2 && (method === "POST" || method === "DELETE")) {
+      // EntityId's constructor refuses a missing name or key (ArgumentNullException); the entity route's
+      // catch answers it 400.
+      return httpError(
+        400,
+        `Invalid entity id: entity ${n === 1 ? "name must not be a null or empty string" : "key must not be null"}.`,
+      );
+    }
+    if ((root === "entities" && n === 3 && method === "DELETE") || (root === "makeprimary" && n === 1)) {
       return message(501, `The devhost Durable engine does not implement ${method} ${req.path}.`);
     }
     return message(404, `No Durable management route takes ${method} ${req.path}.`);
@@ -192,7 +241,7 @@ export class ManagementApi {
   }
 
   private start(req: ManagementRequest, name: string, requestedId: string | undefined): ManagementResponse {
-    const { orchestrations, store } = this.deps;
+    const { orchestrations } = this.deps;
     if (!orchestrations.hasFunction(name)) {
       return message(
         400,
@@ -205,20 +254,72 @@ export class ManagementApi {
     if (/[/\\#?]/.test(instanceId) || hasControlCharacter(instanceId)) {
       return message(400, `The instance ID '${instanceId}' contains invalid characters.`);
     }
+    // The `version` query parameter (durable-functions' startNew({ version }), HttpApiHandler since
+    // Azure/azure-functions-durable-extension#3213), else host.json's defaultVersion.
+    const version = req.query.get("version") || this.deps.defaultVersion;
+    return this.startInstance(req.origin, name, instanceId, input.value, version);
+  }
+
+  /** Creates the instance unless a live one holds the id (NonRunningStates); answers the check-status payload. */
+  private startInstance(
+    origin: string,
+    name: string,
+    instanceId: string,
+    input: unknown,
+    version: string,
+  ): ManagementResponse {
+    const { orchestrations, store } = this.deps;
     const existing = store.getInstance(instanceId);
     if (
       existing &&
       this.deps.overridableExistingInstanceStates === "NonRunningStates" &&
       !TERMINAL_STATUSES.has(existing.runtimeStatus)
     ) {
-      return message(
-        409,
-        `An Orchestration instance with the instance ID '${instanceId}' already exists and is ${existing.runtimeStatus}.`,
-      );
+      // DurableTask's OrchestrationAlreadyExistsException is not caught by HandleStartOrchestratorRequestAsync
+      // (it catches only JsonReaderException), so it reaches HttpApiHandler's catch-all: a 500.
+      return alreadyExists(existing.runtimeStatus);
     }
-    orchestrations.create(name, instanceId, input.value);
-    const payload = this.checkStatusPayload(req.origin, instanceId);
+    orchestrations.create(name, instanceId, input, undefined, version);
+    const payload = this.checkStatusPayload(origin, instanceId);
     return json(202, payload, { Location: payload.statusQueryGetUri, "Retry-After": "10" });
+  }
+
+  /**
+   * HttpApiHandler.HandleRewindInstanceRequestAsync: 404 unknown, 410 Completed/Terminated; then
+   * DurableClient.RewindAsync, whose InvalidOperationException for an instance that is not Failed becomes the
+   * catch-all's 500; else the rewind (see OrchestrationRunner.rewind) and 202.
+   */
+  private rewind(instanceId: string, reason: string): ManagementResponse {
+    const record = this.deps.store.getInstance(instanceId);
+    if (!record) return bare(404);
+    if (record.runtimeStatus === "Completed" || record.runtimeStatus === "Terminated") return bare(410);
+    if (record.runtimeStatus !== "Failed") {
+      return httpError(500, "Something went wrong while processing your request", {
+        type: "System.InvalidOperationException",
+        message: "The rewind operation is only supported on failed orchestration instances.",
+      });
+    }
+    this.deps.orchestrations.rewind(instanceId, reason);
+    return { status: 202 };
+  }
+
+  /**
+   * HttpApiHandler.HandleRestartInstanceRequestAsync over DurableClient.RestartAsync: starts the instance's
+   * orchestrator again with its original input, under a new id unless restartWithNewInstanceId=false
+   * (default true), with the default version; answers the new instance's check-status payload. An unknown id
+   * is the ArgumentException it turns into 400.
+   */
+  private restart(req: ManagementRequest, instanceId: string): ManagementResponse {
+    const record = this.deps.store.getInstance(instanceId);
+    if (!record) {
+      return httpError(400, "InstanceId does not match a valid orchestration instance.", {
+        type: "System.ArgumentException",
+        message: `An orchestrastion with the instanceId ${instanceId} was not found.`,
+      });
+    }
+    const sameId = (req.query.get("restartWithNewInstanceId") ?? "").toLowerCase() === "false";
+    const newId = sameId ? instanceId : randomUUID().replace(/-/g, "");
+    return this.startInstance(req.origin, record.name, newId, record.input, this.deps.defaultVersion);
   }
 
   private statusPayload(record: InstanceRecord, query: URLSearchParams): Record<string, unknown> {
@@ -284,15 +385,14 @@ export class ManagementApi {
     const q = this.instanceQuery(req.query);
     if (typeof q === "string") return message(400, q);
     const all = this.deps.store.queryInstances(q);
-    const token =
-      req.headers["x-ms-continuation-token"] ?? headerIgnoringCase(req.headers, "x-ms-continuation-token");
-    const offset = token ? Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) || 0 : 0;
+    const token = headerIgnoringCase(req.headers, "x-ms-continuation-token");
+    const offset = token ? decodeOffset(token) : 0;
     const topText = req.query.get("top");
     const top = Math.max(1, (topText ? Number.parseInt(topText, 10) : 0) || DEFAULT_PAGE_SIZE);
     const page = all.slice(offset, offset + top);
     const headers: Record<string, string> = {};
     if (offset + top < all.length) {
-      headers["x-ms-continuation-token"] = Buffer.from(String(offset + top), "utf8").toString("base64");
+      headers["x-ms-continuation-token"] = encodeOffset(offset + top);
     }
     return json(
       200,
@@ -309,32 +409,46 @@ export class ManagementApi {
         `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${record.runtimeStatus}`,
       );
     }
-    if (!this.deps.orchestrations.purge(instanceId))
-      return message(404, `No instance with ID '${instanceId}' found.`);
+    if (!this.deps.orchestrations.purge(instanceId)) return bare(404);
     return json(200, { instancesDeleted: 1 });
   }
 
+  /**
+   * HttpApiHandler.HandleDeleteHistoryWithFiltersRequestAsync: createdTimeFrom is required (400 otherwise),
+   * createdTimeTo defaults to now, and 0 instances deleted is a 404. Only instances in a terminal state are
+   * purged: the Azure Storage tracking store keeps only Completed/Terminated/Canceled/Failed of the statuses
+   * asked for (AzureTableTrackingStore.PurgeInstanceHistoryAsync); running ones are never deleted here.
+   */
   private purgeBy(req: ManagementRequest): ManagementResponse {
     const q = this.instanceQuery(req.query);
     if (typeof q === "string") return message(400, q);
+    if (q.createdTimeFrom === undefined)
+      // CreateResponse(400, "...") serializes the string: the body is a JSON string literal.
+      return json(400, JSON.stringify("Please provide value for 'createdTimeFrom' parameter."));
+    q.createdTimeTo ??= this.deps.now();
+    const terminal = (q.runtimeStatus ?? []).filter((s) => TERMINAL_STATUSES.has(s));
+    q.runtimeStatus = terminal.length > 0 ? terminal : [...TERMINAL_STATUSES];
     let deleted = 0;
     for (const r of this.deps.store.queryInstances(q))
       if (this.deps.orchestrations.purge(r.instanceId)) deleted++;
-    if (deleted === 0) return message(404, "No instances matched the purge filter.");
+    if (deleted === 0) return bare(404);
     return json(200, { instancesDeleted: deleted });
   }
 
+  /**
+   * HttpApiHandler.HandleRaiseEventRequestAsync: 404 for an unknown instance, 410 for an ended one (no body),
+   * then 400 unless the content type is application/json, 400 for content Json.NET cannot read (an empty
+   * body included: MessagePayloadDataConverter.ConvertToJToken loads a JToken from it), else 202.
+   */
   private raiseEvent(req: ManagementRequest, instanceId: string, eventName: string): ManagementResponse {
     const record = this.deps.store.getInstance(instanceId);
-    if (!record) return message(404, `No instance with ID '${instanceId}' found.`);
-    if (TERMINAL_STATUSES.has(record.runtimeStatus)) {
-      return message(
-        410,
-        `The instance '${instanceId}' is ${record.runtimeStatus} and cannot receive events.`,
-      );
-    }
+    if (!record) return bare(404);
+    if (TERMINAL_STATUSES.has(record.runtimeStatus)) return bare(410);
+    const contentType = headerIgnoringCase(req.headers, "content-type") ?? "";
+    if (contentType.split(";")[0].trim().toLowerCase() !== "application/json")
+      return httpError(400, "Only application/json request content is supported");
     const body = parseBody(req.body);
-    if (!body.ok) return message(400, body.problem);
+    if (!body.ok || body.value === undefined) return invalidJson(req.body);
     const event = historyEvent(EventType.EventRaised, this.deps.now(), {
       Name: eventName,
       Input: body.value === undefined ? undefined : JSON.stringify(body.value),
@@ -343,10 +457,22 @@ export class ManagementApi {
     return { status: 202 };
   }
 
+  /**
+   * HttpApiHandler.HandleTerminate/Suspend/ResumeInstanceRequestAsync: 404 unknown, 410 ended (no body), else
+   * DurableClient.TerminateAsync / SuspendAsync / ResumeAsync; the InvalidOperationException the last two
+   * throw for a suspended instance (suspend) or one not suspended (resume) becomes the catch-all's 500.
+   */
   private control(kind: ControlKind, instanceId: string, reason: string): ManagementResponse {
+    const status = this.deps.store.getInstance(instanceId)?.runtimeStatus;
     const result = this.deps.orchestrations.control(kind, instanceId, reason);
-    if (result === "notFound") return message(404, `No instance with ID '${instanceId}' found.`);
-    if (result === "notRunning") return message(410, `The instance '${instanceId}' is not running.`);
+    if (result === "notFound") return bare(404);
+    if (result === "notRunning") return bare(410);
+    if (result === "wrongState") {
+      return httpError(500, "Something went wrong while processing your request", {
+        type: "System.InvalidOperationException",
+        message: `Cannot ${kind} the orchestration instance ${instanceId} because instance is in the ${String(status)} state.`,
+      });
+    }
     return { status: 202 };
   }
 
@@ -367,6 +493,31 @@ export class ManagementApi {
     return { status: 202 };
   }
 
+  /**
+   * HttpApiHandler.HandleListEntitiesRequestAsync: `GET entities` or `entities/{name}` with fetchState,
+   * lastOperationTimeFrom/To and top; a page of DurableEntityStatus and the next page's token in
+   * x-ms-continuation-token. Unparsable values are ignored, as its TryGet* helpers do.
+   */
+  private listEntities(req: ManagementRequest, name: string | undefined): ManagementResponse {
+    const date = (key: string): number | undefined => {
+      const t = Date.parse(req.query.get(key) ?? "");
+      return Number.isNaN(t) ? undefined : t;
+    };
+    const top = Number.parseInt(req.query.get("top") ?? "", 10);
+    const token = headerIgnoringCase(req.headers, "x-ms-continuation-token");
+    const page = queryEntities(this.deps.store.listEntities(), {
+      name,
+      lastOperationFrom: date("lastOperationTimeFrom"),
+      lastOperationTo: date("lastOperationTimeTo") ?? this.deps.now(),
+      pageSize: top > 0 ? top : DEFAULT_ENTITY_PAGE_SIZE,
+      fetchState: (req.query.get("fetchState") ?? "").toLowerCase() === "true",
+      offset: token ? decodeOffset(token) : 0,
+    });
+    const headers: Record<string, string> = {};
+    if (page.next !== undefined) headers["x-ms-continuation-token"] = encodeOffset(page.next);
+    return json(200, page.entities, headers);
+  }
+
   private readEntity(name: string, key: string): ManagementResponse {
     const record = this.deps.store.getEntity(entitySchedulerId(name, key));
     if (!record || !record.exists) return message(404, `Entity '${name}@${key}' does not exist.`);
@@ -379,19 +530,32 @@ export class ManagementApi {
   }
 }
 
-/**
- * Routes of the extension's HTTP API the devhost does not serve: rewind and restart, entity listing
- * (`GET entities[/{name}]`), `DELETE entities/{name}/{key}` and `makeprimary`.
- */
-function extensionOnlyRoute(
-  method: string,
-  root: string | undefined,
-  n: number,
-  op: string | undefined,
-): boolean {
-  if (root === "instances") return n === 3 && method === "POST" && (op === "rewind" || op === "restart");
-  if (root === "entities") return (method === "GET" && n <= 2) || (method === "DELETE" && n === 3);
-  return root === "makeprimary" && n === 1;
+/** Continuation tokens of the devhost's queries: the position of the next page, base64-encoded. */
+function encodeOffset(offset: number): string {
+  return Buffer.from(String(offset), "utf8").toString("base64");
+}
+
+function decodeOffset(token: string): number {
+  return Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) || 0;
+}
+
+/** HttpApiHandler's answer to a body Json.NET cannot read: CreateErrorResponse(400, "Invalid JSON content", e). */
+function invalidJson(text: string): ManagementResponse {
+  // Json.NET's words for an empty body or one past its MaxDepth; otherwise JSON.parse's.
+  let detail = "Error reading JToken from JsonReader. Path '', line 0, position 0.";
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH))
+    detail = `The reader's MaxDepth of ${MAX_BODY_DEPTH} has been exceeded.`;
+  else {
+    try {
+      if (text.trim() !== "") JSON.parse(text);
+    } catch (err) {
+      detail = (err as Error).message;
+    }
+  }
+  return httpError(400, "Invalid JSON content", {
+    type: "Newtonsoft.Json.JsonReaderException",
+    message: detail,
+  });
 }
 
 function headerIgnoringCase(headers: Record<string, string>, name: string): string | undefined {

@@ -18,6 +18,8 @@ import {
 import { applyActions } from "./actionApplier";
 import type { ActivityOutcome, ActivityRunner, TaskFailure } from "./activityRunner";
 import { DurableTimers } from "./durableTimers";
+import { sendDurableHttp, type DurableHttpRequest } from "./durableHttp";
+import { noteLockGranted, releaseHeldLocks, releasesOf } from "./entityLocks";
 import { EpisodeWork, takeBatch, type TaskDispatch } from "./episode";
 import { EventType, failedEvent, historyEvent, toJsonText, type HistoryEvent } from "./history";
 import { newInstanceRecord, renewForContinueAsNew } from "./instanceRecords";
@@ -37,6 +39,8 @@ import {
   type InstanceRecord,
   type ParentLink,
 } from "./store";
+import { continueHttpPolling, httpAllocatesOnReplay, pollAfterTimer } from "./httpTasks";
+import { pendingTimers, restartChildTask, resumeRewoundTasks, rewindHistory } from "./rewind";
 import { allocatesOnReplay, continueRetry } from "./taskRetries";
 import type { WorkTracker } from "./workTracker";
 
@@ -55,9 +59,17 @@ export interface OrchestrationRunnerDeps {
   messages: MessageDelivery;
   /** Sends an entity operation from the orchestration instance `from`. */
   sendEntityOperation(from: string, entityId: string, op: EntityOperation): void;
+  /** Sends the release of the lock orchestration `from` holds on the entity. */
+  releaseEntityLock(from: string, entityId: string): void;
+  /** host.json defaultVersion: the version of instances started without one ("" when unset). */
+  defaultVersion: string;
 }
 
-export type ControlResult = "ok" | "notFound" | "notRunning";
+/**
+ * What a client's control call finds: `wrongState` is a suspend of a suspended instance or a resume of one
+ * that is not suspended (DurableClient.SuspendAsync / ResumeAsync throw InvalidOperationException then).
+ */
+export type ControlResult = "ok" | "notFound" | "notRunning" | "wrongState";
 export type ControlKind = "terminate" | "suspend" | "resume";
 
 export class OrchestrationRunner {
@@ -78,11 +90,18 @@ export class OrchestrationRunner {
       deliver,
       runActivity: (instanceId, executionId, taskId, name, input) =>
         this.runActivity(instanceId, executionId, taskId, name, input),
-      startChild: (parent, childId, name, input) => this.startChild(parent, childId, name, input),
+      runHttp: (instanceId, executionId, taskId, request) =>
+        this.runHttp(instanceId, executionId, taskId, request),
+      startChild: (parent, childId, name, input, version) =>
+        this.startChild(parent, childId, name, input, version),
       armTimer: (instanceId, executionId, timerId, fireAt) =>
         this.timers.arm(instanceId, executionId, timerId, fireAt),
       cancelTimer: (instanceId, timerId) => this.timers.cancel(instanceId, timerId),
       sendEntityOperation: (from, entityId, op) => this.deps.sendEntityOperation(from, entityId, op),
+      releaseEntity: (from, entityId) => this.deps.releaseEntityLock(from, entityId),
+      hasEntity: (name) => this.deps.invoker.hasFunction(name, "entityTrigger"),
+      defaultVersion: deps.defaultVersion,
+      schemaVersion: deps.schemaVersion,
     };
   }
 
@@ -94,12 +113,18 @@ export class OrchestrationRunner {
    * Creates (or replaces) an instance, Pending, and sends it its ExecutionStarted message (from the parent
    * for a sub-orchestration, else from a client); the first episode runs once that message is delivered.
    */
-  create(name: string, instanceId: string, input: unknown, parent?: ParentLink): InstanceRecord {
+  create(
+    name: string,
+    instanceId: string,
+    input: unknown,
+    parent?: ParentLink,
+    version: string = this.deps.defaultVersion,
+  ): InstanceRecord {
     const { store, clock } = this.deps;
     const now = clock.now();
     const existing = store.getInstance(instanceId);
     if (existing) this.cancelTimers(existing);
-    const record = newInstanceRecord(name, instanceId, input, parent, now);
+    const record = newInstanceRecord(name, instanceId, input, parent, now, version);
     store.putInstance(record);
     const executionId = record.executionId;
     this.awaitingStart.set(instanceId, executionId);
@@ -137,6 +162,9 @@ export class OrchestrationRunner {
     const record = this.deps.store.getInstance(instanceId);
     if (!record) return "notFound";
     if (TERMINAL_STATUSES.has(record.runtimeStatus)) return "notRunning";
+    // DurableClient: IsOrchestrationSuspendable (Running, Pending, ContinuedAsNew) / IsOrchestrationSuspended.
+    if (kind === "suspend" && record.runtimeStatus === "Suspended") return "wrongState";
+    if (kind === "resume" && record.runtimeStatus !== "Suspended") return "wrongState";
     this.deps.messages.send(undefined, () => {
       if (kind === "terminate") this.terminate(instanceId, reason);
       else if (kind === "suspend") this.suspend(instanceId, reason);
@@ -160,7 +188,7 @@ export class OrchestrationRunner {
     if (executionId !== undefined && record.executionId !== executionId) return false;
     if (TERMINAL_STATUSES.has(record.runtimeStatus)) return false;
     const item: InboxItem = { event };
-    if (allocatesOnReplay(record, event)) item.allocates = true;
+    if (allocatesOnReplay(record, event) || httpAllocatesOnReplay(record, event)) item.allocates = true;
     if (external) item.external = true;
     record.inbox.push(item);
     this.deps.store.putInstance(record);
@@ -210,6 +238,44 @@ export class OrchestrationRunner {
     this.deps.store.putInstance(record);
     if (record.inbox.length > 0) this.schedule(instanceId);
     return "ok";
+  }
+
+  /**
+   * Rewinds a Failed instance (see ./rewind): its history is rewritten and it is Pending again at once, as
+   * the Azure Storage client does it; failed children are rewound too, and the deepest failed instances get
+   * a GenericEvent message carrying the reason, which makes them replay and run their failed tasks again.
+   */
+  rewind(instanceId: string, reason: string): void {
+    const { store, clock } = this.deps;
+    const record = store.getInstance(instanceId);
+    if (!record || record.runtimeStatus !== "Failed") return;
+    const now = clock.now();
+    const plan = rewindHistory(record.history);
+    const tasks = plan.tasks;
+    let childrenRewound = 0;
+    for (const child of plan.failedChildren) {
+      if (store.getInstance(child.childId)?.runtimeStatus === "Failed") {
+        this.rewind(child.childId, reason);
+        childrenRewound++;
+      } else {
+        // Azure Storage cannot rewind a child that is gone; the devhost starts it again instead.
+        tasks.push(restartChildTask(child));
+      }
+    }
+    record.runtimeStatus = "Pending";
+    record.output = undefined;
+    record.failureDetails = undefined;
+    record.lastUpdatedTime = now;
+    if (tasks.length > 0) record.rewound = tasks;
+    for (const [timerId, fireAt] of pendingTimers(record)) {
+      record.openTimers[timerId] = fireAt;
+      this.timers.arm(instanceId, record.executionId, timerId, fireAt);
+    }
+    store.putInstance(record);
+    if (tasks.length > 0 || childrenRewound === 0) {
+      const wake = historyEvent(EventType.GenericEvent, now, { Data: reason });
+      this.sendEvent(undefined, instanceId, record.executionId, wake);
+    }
   }
 
   purge(instanceId: string): boolean {
@@ -274,8 +340,16 @@ export class OrchestrationRunner {
     record.history.push(...newEvents);
     record.lastUpdatedTime = now;
     if (failure || !result) {
-      record.history.push(historyEvent(EventType.OrchestratorCompleted, now));
+      // The extension replays a failed episode's actions before failing it: a lock released on the way out
+      // (`finally { lock.release() }`) is released. Other actions of that episode are not carried out.
+      const [appended, effects] = [work.appended.length, work.effects.length];
+      releasesOf(work, flattenActions(failure?.actions ?? []));
+      record.history.push(
+        ...work.appended.slice(appended),
+        historyEvent(EventType.OrchestratorCompleted, now),
+      );
       this.failOrchestrator(record, failure?.message, failure?.details, now);
+      for (const effect of work.effects.slice(effects)) effect();
       return;
     }
     this.applyResult(work, result, batch);
@@ -293,11 +367,18 @@ export class OrchestrationRunner {
       record.runtimeStatus = "Running";
 
     const work = new EpisodeWork(record, now, this.dispatch);
-    // The SDK numbers a retry's timer / next attempt while replaying this event, before any new task.
-    if (batch[0]?.allocates) continueRetry(work, batch[0].event);
+    // The SDK numbers a retry's timer / next attempt, or an HTTP poll's timer and call, while replaying this
+    // event, before any new task.
+    if (batch[0]?.allocates) {
+      continueRetry(work, batch[0].event);
+      continueHttpPolling(work, batch[0].event);
+    }
+    resumeRewoundTasks(work);
     for (const item of batch) {
       if (item.event.EventType === EventType.TimerFired)
         delete record.openTimers[item.event.TimerId as number];
+      noteLockGranted(record, item.event);
+      pollAfterTimer(work, item.event);
     }
     return { batch, newEvents, work };
   }
@@ -315,6 +396,8 @@ export class OrchestrationRunner {
     const { record, now } = work;
     if (result.customStatus !== undefined) record.customStatus = result.customStatus;
     const { continueAsNew, unsupported } = applyActions(work, flattenActions(result.actions));
+    // TaskOrchestrationShim releases the locks the orchestrator still holds once its code has completed.
+    if (result.isDone && !unsupported) releaseHeldLocks(work);
     record.history.push(...work.appended, historyEvent(EventType.OrchestratorCompleted, now));
     if (unsupported) {
       this.failOrchestrator(record, unsupported, undefined, now);
@@ -350,7 +433,37 @@ export class OrchestrationRunner {
     });
   }
 
-  private startChild(parent: ParentLink, childId: string, name: string, input: unknown): void {
+  /** Like runActivity, for the built-in HTTP activity (see ./durableHttp). */
+  private runHttp(
+    instanceId: string,
+    executionId: string,
+    taskId: number,
+    request: DurableHttpRequest,
+  ): void {
+    this.deps.messages.send(undefined, () => {
+      this.deps.work.begin();
+      sendDurableHttp(request)
+        .then((outcome) => {
+          const now = this.deps.clock.now();
+          const event = outcome.ok
+            ? historyEvent(EventType.TaskCompleted, now, {
+                TaskScheduledId: taskId,
+                Result: JSON.stringify(outcome.result),
+              })
+            : failedEvent(EventType.TaskFailed, taskId, outcome.failure, now);
+          this.sendEvent(undefined, instanceId, executionId, event);
+        })
+        .finally(() => this.deps.work.end());
+    });
+  }
+
+  private startChild(
+    parent: ParentLink,
+    childId: string,
+    name: string,
+    input: unknown,
+    version: string,
+  ): void {
     const existing = this.deps.store.getInstance(childId);
     let reason: string | undefined;
     if (!this.hasFunction(name)) {
@@ -369,7 +482,7 @@ export class OrchestrationRunner {
       this.sendEvent(childId, parent.instanceId, parent.executionId, event);
       return;
     }
-    this.create(name, childId, input, parent);
+    this.create(name, childId, input, parent, version);
   }
 
   private cancelTimers(record: InstanceRecord): void {
@@ -441,6 +554,7 @@ export class OrchestrationRunner {
     record.runtimeStatus = status;
     record.output = output;
     record.retries = {};
+    delete record.httpCalls;
     record.lastUpdatedTime = now;
     this.deps.store.putInstance(record);
   }

@@ -4,16 +4,18 @@
  */
 import { orchestratorStateFromError, type OrchestratorResult } from "./actions";
 import type { HistoryEvent } from "./history";
+import { DEFAULT_ASYNC_SLEEP_MS } from "./httpTasks";
 import type { InstanceRecord } from "./store";
 
 /** Sent as the orchestration trigger's timer settings: timers are never split into long-timer chunks. */
 const MAXIMUM_SHORT_TIMER_DURATION = "36500.00:00:00";
 const LONG_RUNNING_TIMER_INTERVAL = "3.00:00:00";
-const HTTP_ASYNC_SLEEP_MS = 30000;
 
 export interface OrchestratorFailure {
   message: string;
   details?: unknown;
+  /** The actions of the failed episode, when the SDK attached its state. */
+  actions?: unknown;
 }
 
 /** What the orchestrator function is invoked with: the stored history followed by this episode's events. */
@@ -32,7 +34,7 @@ export function orchestrationTrigger(
     upperSchemaVersionNew: schemaVersion >= 3 ? schemaVersion : undefined,
     longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL,
     maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
-    defaultHttpAsyncRequestSleepTimeMillseconds: HTTP_ASYNC_SLEEP_MS,
+    defaultHttpAsyncRequestSleepTimeMillseconds: DEFAULT_ASYNC_SLEEP_MS,
   };
 }
 
@@ -56,5 +58,6 @@ export function orchestratorFailure(err: unknown): OrchestratorFailure {
   return {
     message: state?.error ?? (err instanceof Error ? err.message : String(err)),
     details: state?.failureDetails,
+    actions: state?.actions,
   };
 }

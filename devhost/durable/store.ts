@@ -2,6 +2,7 @@
  * What the Durable engine persists, and the store interface it talks to. The in-memory store keeps these
  * records as live objects; a persistent store can serialize them on `put*` (records are plain JSON data).
  */
+import type { DurableHttpRequest } from "./durableHttp";
 import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus =
@@ -37,6 +38,8 @@ export interface RetryState {
   input: unknown;
   /** Sub-orchestration instance id chosen by the caller, if any. */
   instanceId?: string;
+  /** Sub-orchestration version (the caller's, else the default version). */
+  version?: string;
   policy: RetryPolicy;
   /** The SDK's attemptNumber: 1 for the first attempt, incremented on each failure. */
   attempt: number;
@@ -48,6 +51,26 @@ export interface RetryState {
   giveUp?: boolean;
 }
 
+/**
+ * A durable HTTP task (see ./httpTasks): a request in flight (`polls`: a 202 answer will be polled), or the
+ * timer before a poll (`pollId`: the sequence number the SDK gave the poll).
+ */
+export type HttpCallState =
+  { request: DurableHttpRequest; polls: boolean } | { request: DurableHttpRequest; pollId: number };
+
+/** A task a rewound orchestration runs again, under its old sequence number (see ./rewind). */
+export type RewoundTask =
+  | { kind: "activity"; id: number; name: string; input: unknown }
+  | { kind: "subOrchestration"; id: number; name: string; childId: string; input: unknown; version: string };
+
+export interface HeldLock {
+  /** The lock request id the SDK made up; the entities' answer is an EventRaised with this name. */
+  requestId: string;
+  /** Scheduler ids of the locked entities, in the (sorted) order they are acquired. */
+  entities: string[];
+  granted: boolean;
+}
+
 export interface ParentLink {
   instanceId: string;
   executionId: string;
@@ -57,6 +80,8 @@ export interface ParentLink {
 export interface InstanceRecord {
   instanceId: string;
   name: string;
+  /** The orchestration version, fixed at creation (ExecutionStarted.Version, `context.df.version`). */
+  version?: string;
   /** Changes on every start and continueAsNew; results addressed to an older execution are dropped. */
   executionId: string;
   runtimeStatus: RuntimeStatus;
@@ -78,6 +103,12 @@ export interface InstanceRecord {
   openTimers: Record<number, number>;
   /** Retried tasks keyed by the sequence number they currently wait on. */
   retries: Record<number, RetryState>;
+  /** Durable HTTP tasks keyed by the sequence number they currently wait on. */
+  httpCalls?: Record<number, HttpCallState>;
+  /** Set by a rewind: tasks the next episode schedules again. */
+  rewound?: RewoundTask[];
+  /** The critical section this execution asked for (context.df.lock), granted once the last entity answers. */
+  lock?: HeldLock;
   failureDetails?: unknown;
 }
 
@@ -87,9 +118,12 @@ export interface EntityOperation {
   /** JSON text of the operation input, or undefined. */
   input?: string;
   isSignal: boolean;
-  /** The orchestration waiting for the answer (calls only). */
+  /** The orchestration that sent it (RequestMessage.ParentInstanceId); only calls are answered. */
   parentInstanceId?: string;
+  /** The execution waiting for the answer (calls and lock requests only). */
   parentExecutionId?: string;
+  /** A lock request (RequestMessage.LockSet / Position): no operation runs, the entity gets locked. */
+  lock?: { lockSet: string[]; position: number };
   enqueuedAt: number;
 }
 
@@ -103,6 +137,8 @@ export interface EntityRecord {
   state?: string;
   lastOperationTime?: number;
   queue: EntityOperation[];
+  /** The orchestration holding this entity's lock: only its operations run until it releases it. */
+  lockedBy?: string;
 }
 
 export interface InstanceQuery {

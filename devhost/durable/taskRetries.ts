@@ -106,6 +106,7 @@ function scheduleNextAttempt(work: EpisodeWork, timerId: number): void {
         retry.name,
         retry.instanceId ?? childInstanceId(work.instanceId, attemptId),
         retry.input,
+        retry.version,
       );
   const failedType = isActivity ? EventType.TaskFailed : EventType.SubOrchestrationInstanceFailed;
   work.effects.push(() => {

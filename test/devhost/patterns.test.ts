@@ -181,12 +181,10 @@ describe("every orchestrator action type", () => {
     expect(status.output).toEqual({ any: 2, all: [4, 6] });
   });
 
-  test("callHttp fails the orchestration with an error naming the feature", async () => {
-    const status = await run("httpCaller", undefined);
-    expect(status.runtimeStatus).toBe("Failed");
-    expect(status.output).toBe(
-      "Orchestrator function 'httpCaller' failed: context.df.callHttp (durable HTTP) is not supported by the devhost Durable engine",
-    );
+  test("callHttp: a GET of an HTTP function of the same host", async () => {
+    const status = await run("httpCaller", `${host.baseUrl}/api/clientData`);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output).toMatchObject({ statusCode: 200, content: { taskHubName: "DurableFixtureHub" } });
   });
 });
 

@@ -112,11 +112,15 @@ function addressedEntity(ref: EntityRef, index: number): { name: string; key: st
 }
 
 /**
- * The one 5xx allowed: 501 from the management API for routes the extension has and the devhost does not
- * implement (see ManagementApi.handle), which says so.
+ * The 5xx answers allowed, both from the management API and saying so: 501 for a route the extension has and
+ * the devhost does not implement, and the 500 HttpApiHandler's catch-all answers on the real host (e.g.
+ * rewinding an instance that has not failed).
  */
 function notImplemented(o: Outcome): boolean {
-  return o.status === 501 && o.body.includes("The devhost Durable engine does not implement");
+  if (o.status === 501) return o.body.includes("The devhost Durable engine does not implement");
+  return (
+    o.status === 500 && o.body.includes('"Message":"Something went wrong while processing your request"')
+  );
 }
 
 function describe(o: Outcome): string {

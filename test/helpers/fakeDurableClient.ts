@@ -38,7 +38,10 @@ export function fakeDurableClient(fake: FakeCoordinator) {
     startNew: async (orchestrator: string, options: { instanceId: string; input: unknown }) => {
       const result = await inner.startNew(orchestrator, options.instanceId, options.input);
       if (result === "conflict") {
-        throw new Error("The operation failed with an unexpected status code: 409. Details: {}");
+        // What the SDK throws for the real host's answer (HttpApiHandler's catch-all 500).
+        throw new Error(
+          'The operation failed with an unexpected status code: 500. Details: {"Message":"Something went wrong while processing your request","ExceptionMessage":"An Orchestration instance with the status Running already exists."}',
+        );
       }
       return options.instanceId;
     },

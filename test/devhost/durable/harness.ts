@@ -105,11 +105,15 @@ export function createHarness(
   );
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const [p, q] = path.split("?");
+    // Requests go out as application/json, as DurableClient sends its POSTs (raiseEvent requires it).
+    const sent = Object.keys(headers).some((k) => k.toLowerCase() === "content-type")
+      ? headers
+      : { "content-type": "application/json", ...headers };
     const res = await engine.handleManagement({
       method,
       path: p,
       query: new URLSearchParams(q ?? ""),
-      headers,
+      headers: sent,
       body: body === undefined ? "" : JSON.stringify(body),
       origin: ORIGIN,
     });

@@ -72,11 +72,21 @@ test("start returns the check-status payload; status is 202 while running and 20
   expect((await h.call("POST", "instances/nope/raiseEvent/go")).status).toBe(404);
 });
 
-test("NonRunningStates (default): starting over a running instance is 409, over a finished one replaces it", async () => {
+test("NonRunningStates (default): starting over a running instance is a 500, over a finished one replaces it", async () => {
   h = createHarness(waiter());
   await h.start("Wait", 1, "dup");
   await h.settle();
-  expect((await h.call("POST", "orchestrators/Wait/dup", 2)).status).toBe(409);
+  // HttpApiHandler.HandleStartOrchestratorRequestAsync catches only JsonReaderException: DurableTask's
+  // OrchestrationAlreadyExistsException reaches the handler's catch-all 500 (as Azure/azure-sdk-for-python#28602 shows).
+  const dup = await h.call("POST", "orchestrators/Wait/dup", 2);
+  expect(dup).toMatchObject({
+    status: 500,
+    body: {
+      Message: "Something went wrong while processing your request",
+      ExceptionMessage: "An Orchestration instance with the status Running already exists.",
+      ExceptionType: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    },
+  });
   await h.call("POST", "instances/dup/raiseEvent/go", 0);
   await h.settle();
   expect((await h.call("POST", "orchestrators/Wait/dup", 3)).status).toBe(202);
@@ -145,18 +155,24 @@ test("query with filters, top and continuation tokens; purge one and by filter",
     body: { instancesDeleted: 1 },
   });
   expect((await h.call("DELETE", "instances/job-0")).status).toBe(404);
-  const purged = await h.call("DELETE", "instances?runtimeStatus=Terminated,Completed");
+  // HttpApiHandler.HandleDeleteHistoryWithFiltersRequestAsync requires createdTimeFrom.
+  expect(await h.call("DELETE", "instances?runtimeStatus=Terminated,Completed")).toMatchObject({
+    status: 400,
+    body: "Please provide value for 'createdTimeFrom' parameter.",
+  });
+  const since = `createdTimeFrom=${new Date(0).toISOString()}`;
+  const purged = await h.call("DELETE", `instances?${since}&runtimeStatus=Terminated,Completed`);
   expect(purged).toMatchObject({ status: 200, body: { instancesDeleted: 1 } });
-  expect((await h.call("DELETE", "instances?runtimeStatus=Failed")).status).toBe(404);
+  expect((await h.call("DELETE", `instances?${since}&runtimeStatus=Failed`)).status).toBe(404);
 });
 
-test("rewind is a 501 (the extension has it, the devhost not) and an unknown route a 404, with a JSON message", async () => {
+test("an unknown route is a 404 and a route only the extension has a 501, with a JSON message", async () => {
   h = createHarness(waiter());
-  const res = await h.call("POST", "instances/x/rewind?reason=r");
-  expect(res.status).toBe(501);
-  expect(res.body).toMatchObject({ message: expect.stringContaining("rewind") });
   expect(await h.call("GET", "whatever")).toMatchObject({
     status: 404,
     body: { message: "No Durable management route takes GET whatever." },
   });
+  const res = await h.call("DELETE", "entities/counter/k");
+  expect(res.status).toBe(501);
+  expect(res.body).toMatchObject({ message: expect.stringContaining("DELETE entities/counter/k") });
 });

@@ -27,7 +27,7 @@ function send(method: string, pathAndQuery: string, body = ""): Promise<Manageme
     method,
     path,
     query: new URLSearchParams(query),
-    headers: {},
+    headers: { "content-type": "application/json" },
     body,
     origin: ORIGIN,
   });
@@ -107,16 +107,20 @@ test("a path or method no route takes is a 404; routes the extension has and the
     expect(res.body).toEqual({ message: `No Durable management route takes ${method} ${path}.` });
   }
   const notImplemented = [
-    ["POST", "instances/x/rewind"],
-    ["POST", "instances/x/Restart"],
-    ["GET", "entities"],
-    ["GET", "entities/counter"],
     ["DELETE", "entities/counter/k"],
     ["POST", "makeprimary"],
+    ["GET", "MakePrimary"],
   ];
   for (const [method, path] of notImplemented) {
     expect([method, path, (await send(method, path)).status]).toEqual([method, path, 501]);
   }
+  // An entity id without a key or name is EntityId's ArgumentNullException, a 400 from the entity route.
+  for (const path of ["entities", "entities/counter"]) {
+    expect([path, (await send("POST", path)).status]).toEqual([path, 400]);
+  }
+  // Routes the extension has match case-insensitively too.
+  expect((await send("POST", "instances/x/REWIND")).status).toBe(404);
+  expect((await send("GET", "ENTITIES")).status).toBe(200);
   expect(await instanceIds()).toEqual([]);
 });
 
@@ -138,7 +142,10 @@ test("bodies nested deeper than 64 levels are a 400 before anything is decided (
       });
       expect(await send("POST", "instances/d64/raiseEvent/go", body)).toMatchObject({
         status: 400,
-        body: tooDeep,
+        body: {
+          Message: "Invalid JSON content",
+          ExceptionMessage: "The reader's MaxDepth of 64 has been exceeded.",
+        },
       });
     }
   }
