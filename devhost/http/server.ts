@@ -188,6 +188,12 @@ export class DevHttpServer {
     return this.serveFunction(req, res, ctx);
   }
 
+  /** 413, and the connection closes: the rest of the body is not read. */
+  private refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const message = `The request body is larger than ${this.options.maxRequestBodySize} bytes.`;
+    this.refuse(req, res, 413, { error: "PayloadTooLarge", message }, true);
+  }
+
   /** The body within the limit, or undefined once the request has been answered (413) or has gone away. */
   private async body(
     req: http.IncomingMessage,
@@ -195,18 +201,10 @@ export class DevHttpServer {
     ctx: RequestContext,
   ): Promise<Buffer | undefined> {
     const limit = this.options.maxRequestBodySize;
-    const tooLarge = (consumed: boolean): void =>
-      this.refuse(
-        req,
-        res,
-        413,
-        { error: "PayloadTooLarge", message: `The request body is larger than ${limit} bytes.` },
-        consumed,
-      );
     if (ctx.expectsContinue && !((declaredLength(req) ?? 0) > limit)) res.writeContinue();
     const read = await readBody(req, limit);
     if (read.kind === "body") return read.body;
-    if (read.kind === "tooLarge") tooLarge(true);
+    if (read.kind === "tooLarge") this.refuseTooLarge(req, res);
     return undefined;
   }
 
@@ -267,20 +265,12 @@ export class DevHttpServer {
   ): Promise<void> {
     const streaming = this.options.streaming as HttpStreamProxy;
     const limit = this.options.maxRequestBodySize;
-    const tooLarge = (): void =>
-      this.refuse(
-        req,
-        res,
-        413,
-        { error: "PayloadTooLarge", message: `The request body is larger than ${limit} bytes.` },
-        true,
-      );
-    if ((declaredLength(req) ?? 0) > limit) return tooLarge();
+    if ((declaredLength(req) ?? 0) > limit) return this.refuseTooLarge(req, res);
     if (ctx.expectsContinue) res.writeContinue();
     await streaming.serve(fn, req, res, url, params, {
       bytes: limit,
       exceeded: () => {
-        if (!res.headersSent) tooLarge();
+        if (!res.headersSent) this.refuseTooLarge(req, res);
         else res.destroy();
       },
     });
