@@ -38,6 +38,7 @@ function askForKey(path: string): Promise<void> {
   k.section.hidden = false;
   k.input.value = "";
   k.input.focus();
+  fill(document.getElementById("updated") as HTMLElement, "Waiting for a key…");
   return new Promise((resolve) => keyWaiters.push(resolve));
 }
 
@@ -67,7 +68,9 @@ async function api(method: "GET" | "POST", path: string, body?: unknown): Promis
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      credentials: "omit",
+      // Same-origin cookies go along (App Service Authentication keeps its session in one); the key never
+      // goes anywhere but this header.
+      credentials: "same-origin",
     });
     if (res.status === 401) {
       await askForKey(path);

@@ -91,12 +91,9 @@ async function startFromForm(job: string, orchestrator: string, input: string, p
   await page.selectOption("#start-orchestrator", orchestrator);
   await page.selectOption("#start-policy", policy);
   await page.fill("#start-input", input);
-  const before = await startResult().textContent();
+  await startResult().evaluate((node) => (node.textContent = ""));
   await page.click("#start-form button[type=submit]");
-  await page.waitForFunction((previous) => {
-    const text = document.getElementById("start-result")?.textContent ?? "";
-    return text !== "" && text !== previous;
-  }, before);
+  await page.waitForFunction(() => (document.getElementById("start-result")?.textContent ?? "") !== "");
   return (await startResult().textContent()) ?? "";
 }
 
