@@ -3,9 +3,27 @@
  * The entity (entities/jobCoordinator.ts) is a thin binding that stores the state and returns the answer;
  * starters run the same `tryStart` on the state they read to know what the entity will decide.
  */
-import { MAX_DETAIL_CHARS, MAX_QUEUE_LIMIT, pushEvent, summarize, truncate } from "./boundedState";
+import {
+  MAX_DETAIL_CHARS,
+  MAX_QUEUE_LIMIT,
+  MAX_SUMMARY_CHARS,
+  pushEvent,
+  summarize,
+  truncate,
+} from "./boundedState";
 import { assertOperationInput } from "./operationInputs";
-import { findRelease, findStartDecision, forgetRequest, recordRelease, recordStart } from "./requestRecords";
+import {
+  findRelease,
+  findStartDecision,
+  forgetRequest,
+  pausedBy,
+  recordPause,
+  recordRelease,
+  recordResume,
+  recordStart,
+  resumedBy,
+} from "./requestRecords";
+import { withFinishedRun } from "./runHistory";
 import { instanceIdFor } from "./runIds";
 import type {
   ActiveRun,
@@ -17,15 +35,20 @@ import type {
   Decision,
   FinishedRun,
   ForceReleaseInput,
+  HeldRejectReason,
   HolderInfo,
   JobState,
   NoteInput,
   Outcome,
+  PauseAnswer,
+  PauseInfo,
+  PauseInput,
   Policy,
   PromotedRun,
   ReconcileInput,
-  RejectReason,
   ReleaseAnswer,
+  ResumeAnswer,
+  ResumeInput,
   RunRef,
   RunToStart,
   TryStartAnswer,
@@ -54,6 +77,11 @@ function leaseExpired(active: ActiveRun, now: number): boolean {
 
 function count(state: JobState, counter: keyof Counters, by = 1): JobState {
   return { ...state, counters: { ...state.counters, [counter]: state.counters[counter] + by } };
+}
+
+/** A compare-and-set request that arrived after the job changed: nothing changes but the count. */
+function outdated(state: JobState): Applied<{ kind: "outdated"; seq: number }> {
+  return { state: count(state, "outdated"), answer: { kind: "outdated", seq: state.seq } };
 }
 
 function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: string): FinishedRun {
@@ -93,9 +121,11 @@ function expireLease(state: JobState, now: number): JobState {
   const active = state.active;
   if (!active || !leaseExpired(active, now)) return state;
   return {
-    ...count(state, "leaseExpired"),
+    ...withFinishedRun(
+      count(state, "leaseExpired"),
+      finish(active, "abandoned", now, "lease expired before the orchestration confirmed"),
+    ),
     active: undefined,
-    lastFinished: finish(active, "abandoned", now, "lease expired before the orchestration confirmed"),
     events: pushEvent(state.events, now, "leaseExpired", active.generation, active.requestId),
     requests: forgetRequest(state.requests, active.requestId),
   };
@@ -178,7 +208,7 @@ interface HeldContext {
   config: CoordinatorConfig;
 }
 
-const rejected = (holder: HolderInfo, reason: RejectReason): Decision => ({
+const rejected = (holder: HolderInfo, reason: HeldRejectReason): Decision => ({
   kind: "rejected",
   holder,
   reason,
@@ -191,9 +221,11 @@ function replaceHolder({ state, active, holder, req, now, config }: HeldContext)
   }
   const replaced: RunRef = { generation: active.generation, instanceId: active.instanceId };
   const cleared: JobState = {
-    ...count(markForTermination(state, active), "replaced"),
+    ...withFinishedRun(
+      count(markForTermination(state, active), "replaced"),
+      finish(active, "replaced", now, `replaced by request ${req.requestId}`),
+    ),
     active: undefined,
-    lastFinished: finish(active, "replaced", now, `replaced by request ${req.requestId}`),
     events: pushEvent(state.events, now, "replaced", active.generation, req.requestId),
   };
   return acceptAndAnswer(cleared, req, now, config, replaced);
@@ -232,10 +264,19 @@ function withStartTicket(state: JobState, decision: Decision, ticket: string | u
   return run ? { ...decision, mustStart: run } : decision;
 }
 
+/** The refusal of a start while the job is paused, naming the run still going, if any. */
+function pausedRejection(state: JobState, paused: PauseInfo): Decision {
+  return state.active
+    ? { kind: "rejected", reason: "paused", paused, holder: holderOf(state.active) }
+    : { kind: "rejected", reason: "paused", paused };
+}
+
 /**
  * Decides a start request. A request id with a standing decision (its run, its place in the queue, a
- * recorded run) gets that decision again. With `expectSeq`, the request is decided only if the job's
- * `seq` still equals it; otherwise nothing changes and the answer is `outdated`. Every decision advances
+ * recorded run) gets that decision again, even while the job is paused. With `expectSeq`, the request is
+ * decided only if the job's `seq` still equals it; otherwise nothing changes and the answer is
+ * `outdated`. A paused job refuses every other request, whatever its policy, and changes nothing else (not
+ * even an expired lease: the starter answers the refusal from the state it read). Every decision advances
  * `seq`, so the caller can tell its request was decided (a rejection is not recorded, and need not be:
  * the caller knows it from the state it read).
  */
@@ -248,7 +289,15 @@ export function tryStart(
   const standing = findStartDecision(state0, req.requestId);
   if (standing) return { state: state0, answer: withStartTicket(state0, standing, req.starter) };
   if (req.expectSeq !== undefined && req.expectSeq !== state0.seq) {
-    return { state: count(state0, "outdated"), answer: { kind: "outdated", seq: state0.seq } };
+    return outdated(state0);
+  }
+  if (state0.paused) {
+    const state: JobState = { ...state0, seq: state0.seq + 1 };
+    const counted = req.expectSeq === undefined ? count(state, "rejected") : state;
+    return {
+      state: counted,
+      answer: withStartTicket(counted, pausedRejection(state0, state0.paused), req.starter),
+    };
   }
   const state: JobState = { ...expireLease(state0, now), seq: state0.seq + 1 };
   const decided = state.active
@@ -302,7 +351,10 @@ export function confirm(state: JobState, input: ConfirmInput, now: number): Appl
   };
 }
 
-/** Promotes the head of the queue to a new `starting` run started by `starter`, if there is a head and no holder. */
+/**
+ * Promotes the head of the queue to a new `starting` run started by `starter`, if there is a head, no
+ * holder and the job is not paused (a paused job's queue waits for `resume`, whose caller starts the head).
+ */
 function promote(
   state: JobState,
   now: number,
@@ -310,7 +362,7 @@ function promote(
   starter: string | undefined,
 ): Applied<PromotedRun | undefined> {
   const [head, ...rest] = state.queue;
-  if (!head || state.active) return { state, answer: undefined };
+  if (!head || state.active || state.paused) return { state, answer: undefined };
   const accepted = accept({ ...state, queue: rest, seq: state.seq + 1 }, head, now, config, starter);
   const a = accepted.active;
   a.promoted = true;
@@ -343,9 +395,8 @@ function releaseActive(
 ): Applied<ReleaseAnswer> {
   const active = state.active as ActiveRun;
   const released: JobState = {
-    ...count(state, counter),
+    ...withFinishedRun(count(state, counter), finish(active, outcome, now, summary)),
     active: undefined,
-    lastFinished: finish(active, outcome, now, summary),
     events: pushEvent(
       state.events,
       now,
@@ -459,6 +510,68 @@ export function forceRelease(
   };
 }
 
+/** Who paused a job is at most this long (the caller states it). */
+export const MAX_PAUSED_BY_CHARS = 64;
+
+/**
+ * Pauses the job: from now on it refuses every new start (`tryStart` answers `paused`), its running run
+ * finishes normally, and its queue waits (nothing is promoted) until `resume`. A compare-and-set on `seq`
+ * like a start request (a pause changes what tryStart decides, so it advances `seq`), recorded under its
+ * request id, so a retry or the request's follow-up gets the same answer and never pauses the job again
+ * after someone resumed it.
+ */
+export function pause(state: JobState, input: PauseInput, now: number): Applied<PauseAnswer> {
+  if (pausedBy(state, input.requestId)) {
+    return { state, answer: state.paused ? { kind: "paused", pause: state.paused } : { kind: "paused" } };
+  }
+  if (input.expectSeq !== undefined && input.expectSeq !== state.seq) return outdated(state);
+  if (state.paused) return { state, answer: { kind: "alreadyPaused", pause: state.paused } };
+  const info: PauseInfo = { since: now, by: truncate(input.by || "unknown", MAX_PAUSED_BY_CHARS) };
+  if (input.reason) info.reason = truncate(input.reason, MAX_SUMMARY_CHARS);
+  const detail = info.reason ? `${info.by}: ${info.reason}` : info.by;
+  return {
+    state: {
+      ...state,
+      seq: state.seq + 1,
+      paused: info,
+      events: pushEvent(state.events, now, "paused", state.generation, detail),
+      requests: recordPause(state, input.requestId),
+    },
+    answer: { kind: "paused", pause: info },
+  };
+}
+
+/**
+ * Resumes a paused job and promotes the head of its queue if the job is free (its holder finished while
+ * it was paused); the resuming caller holds the promoted run's start ticket, as an admin release does.
+ * Compare-and-set and recorded like `pause`.
+ */
+export function resume(
+  state: JobState,
+  input: ResumeInput,
+  now: number,
+  config: CoordinatorConfig,
+): Applied<ResumeAnswer> {
+  if (resumedBy(state, input.requestId)) {
+    const promoted = runToStartFor(state, input.starter);
+    return { state, answer: promoted ? { kind: "resumed", promoted } : { kind: "resumed" } };
+  }
+  if (input.expectSeq !== undefined && input.expectSeq !== state.seq) return outdated(state);
+  if (!state.paused) return { state, answer: { kind: "notPaused" } };
+  const resumed: JobState = {
+    ...state,
+    seq: state.seq + 1,
+    events: pushEvent(state.events, now, "resumed", state.generation, input.by || "unknown"),
+    requests: recordResume(state, input.requestId),
+  };
+  delete resumed.paused;
+  const promoted = promote(resumed, now, config, input.starter);
+  return {
+    state: promoted.state,
+    answer: promoted.answer ? { kind: "resumed", promoted: promoted.answer } : { kind: "resumed" },
+  };
+}
+
 /** Counts an answer a starter gave from the state it read (nothing else changes). */
 export function noteAnswer(state: JobState, input: NoteInput): Applied<null> {
   return { state: count(state, input.answer), answer: null };
@@ -479,6 +592,8 @@ const OPERATION_TABLE = {
   reconcile: (s, i, now, c) => reconcile(s, i as ReconcileInput, now, c),
   release: (s, i, now, c) => forceRelease(s, (i ?? {}) as ForceReleaseInput, now, c),
   noteAnswer: (s, i) => noteAnswer(s, i as NoteInput),
+  pause: (s, i, now) => pause(s, i as PauseInput, now),
+  resume: (s, i, now, c) => resume(s, i as ResumeInput, now, c),
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATION_TABLE;

@@ -11,13 +11,19 @@
  * The starter's own signal may still be in flight: if it is decided first, the direct call finds its
  * standing decision; if the direct call is decided first, it advances `seq` and the late signal is
  * outdated. Either way the request is decided once. A reconcile or release signal still in flight is
- * fenced the same way: the direct call for the same run makes the later one a stale no-op.
+ * fenced the same way: the direct call for the same run makes the later one a stale no-op. Pause and resume
+ * requests work like start requests: compare-and-set signals, recorded by request id, so the direct call
+ * finds a signal that was applied first and never applies the request twice.
  */
 import type {
   Decision,
   ForceReleaseInput,
+  PauseAnswer,
+  PauseInput,
   ReconcileInput,
   ReleaseAnswer,
+  ResumeAnswer,
+  ResumeInput,
   RunRef,
   RunToStart,
   TryStartAnswer,
@@ -39,24 +45,67 @@ export type PendingRequest =
       /** The reconcile the starter had signalled when it ran out of budget (it may still be in flight). */
       reconcile?: ReconcileInput & { starter: string };
     }
-  | { kind: "release"; job: string; release: PendingRelease };
+  | { kind: "release"; job: string; release: PendingRelease }
+  | { kind: "pause"; job: string; pause: PauseInput }
+  | { kind: "resume"; job: string; resume: ResumeInput & { starter: string } };
 
 export type FollowUpStep =
-  | { kind: "callEntity"; job: string; operation: "tryStart" | "release" | "reconcile"; input: unknown }
+  | {
+      kind: "callEntity";
+      job: string;
+      operation: "tryStart" | "release" | "reconcile" | "pause" | "resume";
+      input: unknown;
+    }
   | { kind: "terminate"; instanceId: string; reason: string }
   | { kind: "startRun"; run: RunToStart; input: unknown };
 
 export type ReleaseResult =
   { kind: "released"; released: RunRef; promoted?: RunRef } | { kind: "notHeld"; generation: number };
 
+/** How a pause request ended: it paused the job, or someone else had. */
+export type PauseResult = Exclude<PauseAnswer, { kind: "outdated" }>;
+
+/** How a resume request ended: it resumed the job (and the run it promoted was started), or it was not paused. */
+export type ResumeResult = { kind: "resumed"; promoted?: RunRef } | { kind: "notPaused" };
+
 export type FollowUpResult =
-  { kind: "start"; decision: Decision } | { kind: "release"; result: ReleaseResult };
+  | { kind: "start"; decision: Decision }
+  | { kind: "release"; result: ReleaseResult }
+  | { kind: "pause"; result: PauseResult }
+  | { kind: "resume"; result: ResumeResult };
 
 function* startRunStep(run: RunToStart, input: unknown): Generator<FollowUpStep, void, unknown> {
   yield { kind: "startRun", run, input };
 }
 
+function* pauseSteps(job: string, input: PauseInput): Generator<FollowUpStep, FollowUpResult, unknown> {
+  const answer = (yield { kind: "callEntity", job, operation: "pause", input }) as PauseAnswer;
+  if (answer.kind === "outdated") throw new Error("a direct pause is never outdated");
+  return { kind: "pause", result: answer };
+}
+
+function* resumeSteps(
+  job: string,
+  input: ResumeInput & { starter: string },
+): Generator<FollowUpStep, FollowUpResult, unknown> {
+  const answer = (yield { kind: "callEntity", job, operation: "resume", input }) as ResumeAnswer;
+  if (answer.kind === "outdated") throw new Error("a direct resume is never outdated");
+  if (answer.kind === "notPaused") return { kind: "resume", result: answer };
+  const { promoted } = answer;
+  if (!promoted) return { kind: "resume", result: { kind: "resumed" } };
+  yield* startRunStep(promoted, promoted.input);
+  return {
+    kind: "resume",
+    result: {
+      kind: "resumed",
+      promoted: { generation: promoted.generation, instanceId: promoted.instanceId },
+    },
+  };
+}
+
 export function* followUpSteps(pending: PendingRequest): Generator<FollowUpStep, FollowUpResult, unknown> {
+  if (pending.kind === "pause") return yield* pauseSteps(pending.job, pending.pause);
+  if (pending.kind === "resume") return yield* resumeSteps(pending.job, pending.resume);
   if (pending.kind === "start") {
     const { request } = pending;
     if (pending.reconcile) {

@@ -61,6 +61,22 @@ const CHECKS: Record<OperationName, Check> = {
       ["requestId", i.requestId, isText, "a non-empty string"],
       ["starter", i.starter, isText, "a non-empty string"],
     ),
+  pause: (i) =>
+    !isText(i.requestId)
+      ? "requestId must be a non-empty string"
+      : optional(
+          ["by", i.by, (v) => typeof v === "string", "a string"],
+          ["reason", i.reason, (v) => typeof v === "string", "a string"],
+          ["expectSeq", i.expectSeq, isInt, "a whole number"],
+        ),
+  resume: (i) =>
+    !isText(i.requestId)
+      ? "requestId must be a non-empty string"
+      : optional(
+          ["by", i.by, (v) => typeof v === "string", "a string"],
+          ["expectSeq", i.expectSeq, isInt, "a whole number"],
+          ["starter", i.starter, isText, "a non-empty string"],
+        ),
   noteAnswer: (i) =>
     (NOTED_ANSWERS as readonly unknown[]).includes(i.answer)
       ? undefined

@@ -3,7 +3,8 @@
  * useExisting answers change nothing and are not kept, so a storm of losing requests cannot push the
  * winner's record out. Every start decision reads the whole entity state, so records are compact:
  * `[requestId, "s", generation]` for a start, `[requestId, "l", generation]` for a release, each followed
- * by the instance id only when it is fixed (seed route) rather than `<job>:<generation>`.
+ * by the instance id only when it is fixed (seed route) rather than `<job>:<generation>`;
+ * `[requestId, "p" | "u", generation]` for a pause or a resume.
  */
 import { instanceIdFor } from "./runIds";
 import type { Decision, JobState, RequestRecord, RunRef } from "./types";
@@ -36,12 +37,22 @@ export function recordRelease(state: JobState, requestId: string, generation: nu
   return record(state, requestId, "l", generation, instanceId);
 }
 
+/** Records that the request `requestId` paused the job (at the job's current generation). */
+export function recordPause(state: JobState, requestId: string) {
+  return record(state, requestId, "p", state.generation, instanceIdFor(state.job, state.generation));
+}
+
+/** Records that the request `requestId` resumed the job. */
+export function recordResume(state: JobState, requestId: string) {
+  return record(state, requestId, "u", state.generation, instanceIdFor(state.job, state.generation));
+}
+
 /** Forgets a request id (its run was abandoned: the same request may be decided afresh). */
 export function forgetRequest(requests: RequestRecord[], requestId: string): RequestRecord[] {
   return requests.some((r) => r[0] === requestId) ? without(requests, requestId) : requests;
 }
 
-function findRecord(state: JobState, requestId: string, code: "s" | "l"): RequestRecord | undefined {
+function findRecord(state: JobState, requestId: string, code: RequestRecord[1]): RequestRecord | undefined {
   for (let i = state.requests.length - 1; i >= 0; i--) {
     const r = state.requests[i];
     if (r[0] === requestId) return r[1] === code ? r : undefined;
@@ -89,4 +100,14 @@ export function findRelease(state: JobState, requestId: string): RunRef | undefi
   if (!record) return undefined;
   const [, , generation, fixed] = record;
   return { generation, instanceId: instanceIdFor(state.job, generation, fixed) };
+}
+
+/** Whether the request `requestId` paused the job (it is recorded among the job's last decisions). */
+export function pausedBy(state: JobState, requestId: string): boolean {
+  return findRecord(state, requestId, "p") !== undefined;
+}
+
+/** Whether the request `requestId` resumed the job. */
+export function resumedBy(state: JobState, requestId: string): boolean {
+  return findRecord(state, requestId, "u") !== undefined;
 }

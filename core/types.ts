@@ -85,9 +85,39 @@ export interface Counters {
   superseded: number;
   stale: number;
   leaseExpired: number;
-  /** Compare-and-set start requests that arrived after the job had changed (the starter re-reads and retries). */
+  /**
+   * Compare-and-set requests (start, pause, resume) that arrived after the job had changed (the caller
+   * re-reads and retries).
+   */
   outdated: number;
 }
+
+/**
+ * A paused job refuses every new start (the running run, if any, finishes normally; queued requests wait
+ * until the job is resumed). Who paused it, when and why.
+ */
+export interface PauseInfo {
+  since: number;
+  by: string;
+  reason?: string;
+}
+
+/**
+ * A finished run in the job's run history (the last `MAX_RUNS`, see core/runHistory.ts), compact because
+ * every start reads the whole state: [generation, outcome, startedAt, durationMs, orchestrator, summary?,
+ * fixedInstanceId?]. `startedAt` is when the run was accepted, `durationMs` from then until it ended;
+ * `summary` (short) is kept for runs that did not complete, "" when absent but a fixed instance id (seed
+ * route) follows.
+ */
+export type RunRecord = [
+  generation: number,
+  outcome: Outcome,
+  startedAt: number,
+  durationMs: number,
+  orchestrator: string,
+  summary?: string,
+  fixedInstanceId?: string,
+];
 
 /** A compact event record: [time, type, generation, detail?]. Bounded to the last `MAX_EVENTS`. */
 export type EventRecord = [at: number, type: string, generation: number, detail?: string];
@@ -95,11 +125,12 @@ export type EventRecord = [at: number, type: string, generation: number, detail?
 /**
  * A compact record of a decision that changed the job, by request id (see core/requestRecords.ts):
  * "s" = the request got run `generation` (its instance id is `fixedInstanceId`, or `<job>:<generation>`
- * when absent); "l" = the release request released run `generation`.
+ * when absent); "l" = the release request released run `generation`; "p" / "u" = the request paused /
+ * resumed the job (`generation` is the job's generation at that moment).
  */
 export type RequestRecord = [
   requestId: string,
-  code: "s" | "l",
+  code: "s" | "l" | "p" | "u",
   generation: number,
   fixedInstanceId?: string,
 ];
@@ -117,6 +148,10 @@ export interface JobState {
   active?: ActiveRun;
   queue: QueuedRequest[];
   lastFinished?: FinishedRun;
+  /** The last finished runs, oldest first (absent in states written before run history existed). */
+  runs?: RunRecord[];
+  /** Set while the job is paused. */
+  paused?: PauseInfo;
   counters: Counters;
   events: EventRecord[];
   /** Decisions that changed the job, last `MAX_REQUESTS`; rejections and useExisting answers are not kept. */
@@ -162,7 +197,9 @@ export interface HolderInfo {
   orchestrator: string;
 }
 
-export type RejectReason = "held" | "queueFull" | "conflict";
+/** Why a start request was refused while the job is held. */
+export type HeldRejectReason = "held" | "queueFull" | "conflict";
+export type RejectReason = HeldRejectReason | "paused";
 
 export type Decision =
   | {
@@ -173,7 +210,9 @@ export type Decision =
       replaced?: RunRef;
     }
   | { kind: "existing"; holder: HolderInfo }
-  | { kind: "rejected"; holder: HolderInfo; reason: RejectReason }
+  | { kind: "rejected"; holder: HolderInfo; reason: HeldRejectReason }
+  /** The job is paused: every new start is refused; `holder` is the run still going, if any. */
+  | { kind: "rejected"; reason: "paused"; paused: PauseInfo; holder?: HolderInfo }
   | { kind: "queued"; position: number; holder: HolderInfo };
 
 export type DecisionKind = Decision["kind"];
@@ -249,6 +288,37 @@ export interface ForceReleaseInput {
   /** The releasing caller's ticket: it starts the run promoted from the queue, if any. */
   starter?: string;
 }
+
+export interface PauseInput {
+  /** Recorded when the pause applies, so the caller (or its follow-up) can tell it did. */
+  requestId: string;
+  /** Who paused the job (as the caller states it). */
+  by?: string;
+  reason?: string;
+  /** Compare-and-set on `seq`, as for tryStart: apply only if nothing was decided since the caller read. */
+  expectSeq?: number;
+}
+
+export type PauseAnswer =
+  | { kind: "outdated"; seq: number }
+  /** This request paused the job; `pause` while it is still paused (it may have been resumed since). */
+  | { kind: "paused"; pause?: PauseInfo }
+  /** Someone else had paused it: nothing changed. */
+  | { kind: "alreadyPaused"; pause: PauseInfo };
+
+export interface ResumeInput {
+  requestId: string;
+  by?: string;
+  expectSeq?: number;
+  /** The resuming caller's ticket: it starts the run promoted from the queue, if any. */
+  starter?: string;
+}
+
+export type ResumeAnswer =
+  | { kind: "outdated"; seq: number }
+  /** This request resumed the job; `promoted` is the run the caller must start (its ticket is the run's). */
+  | { kind: "resumed"; promoted?: PromotedRun }
+  | { kind: "notPaused" };
 
 /** Answers a starter gave from the state it read, without a decision by the entity: counted only. */
 export const NOTED_ANSWERS = ["rejected", "existing"] as const;

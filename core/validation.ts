@@ -182,3 +182,65 @@ export function parseReleaseRequest(rawBody: string): string | ApiError {
   }
   return reason;
 }
+
+/** What `POST /api/jobs/{jobName}/pause` and `/resume` accept: `{ reason?, by? }` (resume: `{ by? }`). */
+export interface ControlBody {
+  reason?: string;
+  by?: string;
+}
+
+export const MAX_REASON_CHARS = 200;
+export const MAX_BY_CHARS = 64;
+
+/** A one-line text: no control characters (it is shown in logs and on the dashboard). */
+function isOneLine(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return false;
+  }
+  return true;
+}
+
+/** Parses the optional body of the pause (`withReason`) or resume route. */
+export function parseControlRequest(rawBody: string, withReason: boolean): ControlBody | ApiError {
+  if (rawBody.trim() === "") return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch (err) {
+    return apiError(400, "invalid JSON", `the body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return apiError(400, "invalid body", "the body must be a JSON object");
+  }
+  const b = body as Record<string, unknown>;
+  const known = withReason ? ["reason", "by"] : ["by"];
+  for (const key of Object.keys(b)) {
+    if (!known.includes(key))
+      return apiError(400, "unknown field", `'${key}' is not a known field (${known.join(", ")})`, key);
+  }
+  const result: ControlBody = {};
+  if (b.reason !== undefined) {
+    if (typeof b.reason !== "string" || b.reason.length > MAX_REASON_CHARS || !isOneLine(b.reason)) {
+      return apiError(
+        400,
+        "invalid reason",
+        `'reason' must be one line of at most ${MAX_REASON_CHARS} characters`,
+        "reason",
+      );
+    }
+    if (b.reason.trim() !== "") result.reason = b.reason.trim();
+  }
+  if (b.by !== undefined) {
+    if (typeof b.by !== "string" || b.by.trim() === "" || b.by.length > MAX_BY_CHARS || !isOneLine(b.by)) {
+      return apiError(
+        400,
+        "invalid by",
+        `'by' must be one line of 1-${MAX_BY_CHARS} characters (who asks, as recorded in the job's events)`,
+        "by",
+      );
+    }
+    result.by = b.by.trim();
+  }
+  return result;
+}

@@ -5,9 +5,12 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import { inputProblem } from "../core/orchestratorCatalog";
+import type { FollowUpResult } from "../core/followUp";
+import { pauseView } from "../core/jobView";
+import type { PauseOutcome, ResumeOutcome } from "../core/pauseJob";
 import type { ReleaseOutcome } from "../core/releaseJob";
 import type { StartOutcome } from "../core/startJob";
-import type { HolderInfo, RejectReason } from "../core/types";
+import type { Decision, HeldRejectReason, HolderInfo, PauseInfo, RejectReason } from "../core/types";
 import { apiError, type ApiError } from "../core/validation";
 import { errorResponse, json } from "./httpResponses";
 
@@ -64,19 +67,41 @@ export function inputError(orchestrator: string, input: unknown): ApiError | und
   return apiError(400, "invalid input", `${field}: ${problem.detail}`, field);
 }
 
-const REJECTIONS: Record<
-  RejectReason,
-  { error: string; detail: (job: string, holder: HolderInfo) => string }
-> = {
-  held: { error: "job is running", detail: (job, h) => `job '${job}' is held by generation ${h.generation}` },
+type Rejection = Extract<Decision, { kind: "rejected" }>;
+type HeldRejection = Extract<Rejection, { reason: HeldRejectReason }>;
+type PausedRejection = Extract<Rejection, { reason: "paused" }>;
+
+/** Who paused a job, when and why, in words. */
+function pausedText(job: string, p: PauseInfo): string {
+  const reason = p.reason ? ` (${p.reason})` : "";
+  return `job '${job}' was paused by ${p.by} at ${new Date(p.since).toISOString()}${reason}`;
+}
+
+/** The 409 of every rejection reason: a new reason does not compile until it has its error and detail. */
+const REJECTIONS: {
+  [R in RejectReason]: {
+    error: string;
+    detail: (job: string, r: R extends "paused" ? PausedRejection : HeldRejection) => string;
+  };
+} = {
+  held: {
+    error: "job is running",
+    detail: (job, r) => `job '${job}' is held by generation ${r.holder.generation}`,
+  },
   queueFull: {
     error: "queue full",
-    detail: (job, h) => `job '${job}' is held by generation ${h.generation} and its queue is full`,
+    detail: (job, r) => `job '${job}' is held by generation ${r.holder.generation} and its queue is full`,
   },
   conflict: {
     error: "replace conflict",
-    detail: (job, h) =>
-      `job '${job}' was taken by generation ${h.generation} while this replace request was in flight; it was not replaced`,
+    detail: (job, r) =>
+      `job '${job}' was taken by generation ${r.holder.generation} while this replace request was in flight; it was not replaced`,
+  },
+  paused: {
+    error: "job is paused",
+    detail: (job, r) =>
+      `${pausedText(job, r.paused)}; it refuses new starts until it is resumed` +
+      (r.holder ? ` (generation ${r.holder.generation} is still ${r.holder.phase})` : ""),
   },
 };
 
@@ -146,13 +171,18 @@ export function startResponse(
         statusQueryGetUri: urls.management(outcome.holder.instanceId).statusQueryGetUri,
       });
     case "rejected": {
-      const rejection = REJECTIONS[outcome.reason];
+      // The entry for this outcome's own reason (TypeScript cannot correlate the two by itself).
+      const rejection = REJECTIONS[outcome.reason] as {
+        error: string;
+        detail: (job: string, r: Rejection) => string;
+      };
       return json(409, {
         error: rejection.error,
-        detail: rejection.detail(job, outcome.holder),
+        detail: rejection.detail(job, outcome),
         job,
         requestId,
-        holder: holderPayload(outcome.holder, urls),
+        ...(outcome.reason === "paused" ? { paused: pauseView(outcome.paused) } : {}),
+        ...(outcome.holder ? { holder: holderPayload(outcome.holder, urls) } : {}),
       });
     }
     case "pending":
@@ -188,5 +218,83 @@ export function releaseResponse(
       });
     case "pending":
       return pendingResponse(job, requestId, urls, "release");
+  }
+}
+
+export function pauseResponse(
+  job: string,
+  requestId: string,
+  outcome: PauseOutcome,
+  urls: ResponseUrls,
+): HttpResponseInit {
+  switch (outcome.kind) {
+    case "unknownJob":
+      return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
+    case "paused":
+      return json(200, {
+        status: "paused",
+        job,
+        requestId,
+        ...(outcome.pause ? { paused: pauseView(outcome.pause) } : {}),
+      });
+    case "alreadyPaused":
+      return json(409, {
+        error: "already paused",
+        detail: pausedText(job, outcome.pause),
+        job,
+        requestId,
+        paused: pauseView(outcome.pause),
+      });
+    case "pending":
+      return pendingResponse(job, requestId, urls, "pause");
+  }
+}
+
+export function resumeResponse(
+  job: string,
+  requestId: string,
+  outcome: ResumeOutcome,
+  urls: ResponseUrls,
+): HttpResponseInit {
+  switch (outcome.kind) {
+    case "unknownJob":
+      return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
+    case "resumed":
+      return json(200, {
+        status: "resumed",
+        job,
+        requestId,
+        ...(outcome.promoted
+          ? {
+              promoted: {
+                ...outcome.promoted,
+                statusQueryGetUri: urls.management(outcome.promoted.instanceId).statusQueryGetUri,
+              },
+            }
+          : {}),
+      });
+    case "notPaused":
+      return errorResponse(apiError(409, "not paused", `job '${job}' is not paused`));
+    case "pending":
+      return pendingResponse(job, requestId, urls, "resume");
+  }
+}
+
+/** The final answer of a request its follow-up decided, as the route that took the request would have given it. */
+export function followUpResponse(
+  job: string,
+  requestId: string,
+  result: FollowUpResult,
+  urls: ResponseUrls,
+): HttpResponseInit {
+  switch (result.kind) {
+    case "start":
+      return startResponse(job, requestId, result.decision, urls);
+    case "release":
+      return releaseResponse(job, requestId, result.result, urls);
+    case "pause":
+      return pauseResponse(job, requestId, result.result, urls);
+    case "resume":
+      return resumeResponse(job, requestId, result.result, urls);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Timer starters for eternal jobs declared in `singleton.jobs.json` (or the file named by the app
  * setting SINGLETON_JOBS_FILE). Each tick makes sure the job runs (policy useExisting) and reconciles a
- * holder whose orchestration ended without reporting (terminated, purged).
+ * holder whose orchestration ended without reporting (terminated, purged). A paused job refuses the tick's
+ * start like any other (counted as a rejection); the tick says in the log that it skipped the job.
  */
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
@@ -56,7 +57,12 @@ export async function tick(
     startOptions(),
   );
   const late = timer.isPastDue ? " (past due)" : "";
-  if (outcome.kind === "started")
+  if (outcome.kind === "rejected" && outcome.reason === "paused") {
+    const { by, since, reason } = outcome.paused;
+    context.log(
+      `Eternal job '${job.name}': tick skipped${late}: the job is paused (by ${by} since ${new Date(since).toISOString()}${reason ? `: ${reason}` : ""}).`,
+    );
+  } else if (outcome.kind === "started")
     context.log(`Eternal job '${job.name}': started generation ${outcome.generation}${late}.`);
   else if (outcome.kind === "pending")
     context.warn(

@@ -5,6 +5,7 @@
  * - `GET /api/jobs/{jobName}`: the job's state for dashboards
  * - `GET /api/jobs`: every job name (from the registry entity; JavaScript clients cannot list entities)
  * - `POST /api/jobs/{jobName}/release` (admin): force-release the lock
+ * - `POST /api/jobs/{jobName}/pause` / `resume` (admin): refuse new starts until resumed
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -13,30 +14,36 @@ import { settings, startOptions } from "../core/config";
 import type { FollowUpResult } from "../core/followUp";
 import { mergeRegistries, registryShardKeys, type RegistryState } from "../core/jobRegistry";
 import { jobView } from "../core/jobView";
+import { pauseJob, resumeJob } from "../core/pauseJob";
 import { REGISTRY_ENTITY } from "../core/names";
 import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { releaseJob } from "../core/releaseJob";
-import { findRelease, findStartDecision } from "../core/requestRecords";
+import { findRelease, findStartDecision, pausedBy, resumedBy } from "../core/requestRecords";
 import { followUpPrefix } from "../core/runIds";
 import { startJob } from "../core/startJob";
 import {
   apiError,
   IDEMPOTENCY_KEY_PATTERN,
   isApiError,
+  parseControlRequest,
   parseReleaseRequest,
   parseStartRequest,
   validateJobName,
   type ApiError,
 } from "../core/validation";
 import {
+  followUpResponse,
   inputError,
+  pauseResponse,
   pendingResponse,
   releaseResponse,
   responseUrls,
+  resumeResponse,
   startResponse,
 } from "./decisionResponses";
 import { coordinatorFor, rpcFor } from "./durableCoordinatorClient";
 import { errorResponse, httpHandler, json, readBody } from "./httpResponses";
+import { readSummaries } from "./jobOverview";
 
 const clientInput = df.input.durableClient();
 
@@ -114,6 +121,13 @@ export async function getRequest(
   if (standing) return startResponse(job, requestId, standing, urls);
   const released = state && findRelease(state, requestId);
   if (released) return releaseResponse(job, requestId, { kind: "released", released }, urls);
+  if (state && pausedBy(state, requestId)) {
+    const outcome = state.paused
+      ? { kind: "paused" as const, pause: state.paused }
+      : { kind: "paused" as const };
+    return pauseResponse(job, requestId, outcome, urls);
+  }
+  if (state && resumedBy(state, requestId)) return resumeResponse(job, requestId, { kind: "resumed" }, urls);
 
   const followUps = await followUpsOf(context, followUpPrefix(job, requestId));
   if (
@@ -125,10 +139,7 @@ export async function getRequest(
   }
   const done = followUps.find((f) => f.runtimeStatus === "Completed");
   if (done) {
-    const result = done.output as FollowUpResult;
-    return result.kind === "start"
-      ? startResponse(job, requestId, result.decision, urls)
-      : releaseResponse(job, requestId, result.result, urls);
+    return followUpResponse(job, requestId, done.output as FollowUpResult, urls);
   }
   const failed = followUps.find((f) => f.runtimeStatus === "Failed" || f.runtimeStatus === "Terminated");
   if (failed) {
@@ -164,7 +175,11 @@ export async function getJob(request: HttpRequest, context: InvocationContext): 
   );
 }
 
-export async function listJobs(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function listJobs(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const view = request.query.get("view");
+  if (view !== null && view !== "summary") {
+    return errorResponse(apiError(400, "invalid view", "'view', when given, must be 'summary'", "view"));
+  }
   const client = df.getClient(context);
   const shards = await Promise.all(
     registryShardKeys().map(async (key) => {
@@ -173,7 +188,14 @@ export async function listJobs(_request: HttpRequest, context: InvocationContext
     }),
   );
   const registry = mergeRegistries(shards);
-  return json(200, { jobs: registry.jobs, count: registry.jobs.length, unregistered: registry.overflow });
+  const list = { jobs: registry.jobs, count: registry.jobs.length, unregistered: registry.overflow };
+  if (view === null) return json(200, list);
+  const summaries = await readSummaries(
+    coordinatorFor(context, clientInput),
+    registry.jobs,
+    (job, instanceId) => responseUrls(client, request, job, 1).management(instanceId).statusQueryGetUri,
+  );
+  return json(200, { ...list, at: new Date().toISOString(), summaries });
 }
 
 export async function releaseJobHttp(
@@ -198,6 +220,60 @@ export async function releaseJobHttp(
   return releaseResponse(job, requestId, outcome, responseUrls(df.getClient(context), request, job, 3));
 }
 
+/** Who asks: the App Service Authentication principal when there is one, else the name the body gives. */
+function requester(request: HttpRequest, declared: string | undefined): string {
+  return request.headers.get("x-ms-client-principal-name") ?? declared ?? "admin";
+}
+
+export async function pauseJobHttp(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const read = await readJobRequest(request);
+  if (isApiError(read)) return errorResponse(read);
+  const { job, body } = read;
+  const parsed = parseControlRequest(body, true);
+  if (isApiError(parsed)) return errorResponse(parsed);
+  const requestId = randomUUID();
+  const by = requester(request, parsed.by);
+  const outcome = await pauseJob(
+    coordinatorFor(context, clientInput),
+    job,
+    { requestId, by, ...(parsed.reason === undefined ? {} : { reason: parsed.reason }) },
+    startOptions(),
+  );
+  if (outcome.kind === "paused") {
+    context.warn(`Job '${job}' paused by ${by}${parsed.reason ? ` (${parsed.reason})` : ""}.`);
+  }
+  return pauseResponse(job, requestId, outcome, responseUrls(df.getClient(context), request, job, 3));
+}
+
+export async function resumeJobHttp(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const read = await readJobRequest(request);
+  if (isApiError(read)) return errorResponse(read);
+  const { job, body } = read;
+  const parsed = parseControlRequest(body, false);
+  if (isApiError(parsed)) return errorResponse(parsed);
+  const requestId = randomUUID();
+  const by = requester(request, parsed.by);
+  const outcome = await resumeJob(
+    coordinatorFor(context, clientInput),
+    job,
+    { requestId, by },
+    startOptions(),
+  );
+  if (outcome.kind === "resumed") {
+    const promoted = outcome.promoted
+      ? `; queued request started as generation ${outcome.promoted.generation}`
+      : "";
+    context.log(`Job '${job}' resumed by ${by}${promoted}.`);
+  }
+  return resumeResponse(job, requestId, outcome, responseUrls(df.getClient(context), request, job, 3));
+}
+
 app.http("jobStart", {
   route: "jobs/{jobName}/start",
   methods: ["POST"],
@@ -220,6 +296,22 @@ app.http("jobRelease", {
   authLevel: "admin",
   extraInputs: [clientInput],
   handler: httpHandler(releaseJobHttp),
+});
+
+app.http("jobPause", {
+  route: "jobs/{jobName}/pause",
+  methods: ["POST"],
+  authLevel: "admin",
+  extraInputs: [clientInput],
+  handler: httpHandler(pauseJobHttp),
+});
+
+app.http("jobResume", {
+  route: "jobs/{jobName}/resume",
+  methods: ["POST"],
+  authLevel: "admin",
+  extraInputs: [clientInput],
+  handler: httpHandler(resumeJobHttp),
 });
 
 app.http("jobGet", {

@@ -24,7 +24,7 @@ import {
   validateJobName,
 } from "../core/validation";
 import { coordinatorFor } from "./durableCoordinatorClient";
-import { inputError, pendingResponse, responseUrls } from "./decisionResponses";
+import { inputError, pendingResponse, responseUrls, startResponse } from "./decisionResponses";
 import { errorResponse, httpHandler, json, readBody } from "./httpResponses";
 
 function parseInput(text: string, contentType: string | null): unknown {
@@ -92,6 +92,10 @@ export async function seedStart(
     case "existing":
     case "queued":
     case "rejected": {
+      // A paused job refuses the seed route's starts as it refuses the job API's: 409 `job is paused`.
+      if (outcome.kind === "rejected" && outcome.reason === "paused") {
+        return startResponse(instanceId, requestId, outcome, urls);
+      }
       const holder = outcome.holder;
       return json(409, {
         error: `An instance with ID '${instanceId}' already exists.`,

@@ -7,6 +7,8 @@
  * - compare-and-set: a start request that expects another seq changes nothing but the outdated count, and
  *   every request that is decided advances seq by one,
  * - only the caller whose ticket the run carries is told to start it,
+ * - a paused job never accepts a start (no new generation until it is resumed), and resume restores exactly
+ *   the job as it was before the pause, queue included,
  * - the state stays under 16 KB.
  */
 import fc from "fast-check";
@@ -16,11 +18,21 @@ import {
   MAX_QUEUE_LIMIT,
   stateSizeBytes,
 } from "../../core/boundedState";
-import { applyOperation, complete, confirm, tryStart } from "../../core/coordinator";
-import { OBSERVED_STATUSES, POLICIES, type CoordinatorConfig, type JobState } from "../../core/types";
+import { applyOperation, complete, confirm, pause, resume, tryStart } from "../../core/coordinator";
+import { MAX_RUNS } from "../../core/runHistory";
+import {
+  OBSERVED_STATUSES,
+  POLICIES,
+  type CoordinatorConfig,
+  type JobState,
+  type Policy,
+} from "../../core/types";
+import { MAX_REASON_CHARS } from "../../core/validation";
 
 const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 2 };
 const SIZE_LIMIT = 16 * 1024;
+
+type Cas = "none" | "current" | "stale";
 
 type Op =
   | {
@@ -36,7 +48,11 @@ type Op =
   | { op: "reconcile"; genOffset: number; status: (typeof OBSERVED_STATUSES)[number] }
   | { op: "release"; genOffset: number | null }
   | { op: "note"; answer: "rejected" | "existing" }
+  | { op: "pause"; key: number; cas: Cas }
+  | { op: "resume"; key: number; cas: Cas; ticket: number | null }
   | { op: "advance"; ms: number };
+
+const casArb = fc.constantFrom<Cas>("none", "current", "stale");
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -44,7 +60,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     key: fc.nat(30),
     policy: fc.constantFrom(...POLICIES),
     fixed: fc.boolean(),
-    cas: fc.constantFrom("none" as const, "current" as const, "stale" as const),
+    cas: casArb,
     ticket: fc.option(fc.nat(3)),
   }),
   fc.record({ op: fc.constant("confirm" as const), genOffset: fc.integer({ min: -2, max: 1 }) }),
@@ -64,14 +80,24 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     answer: fc.constantFrom("rejected" as const, "existing" as const),
   }),
   fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 2500 }) }),
+  fc.record({ op: fc.constant("pause" as const), key: fc.nat(30), cas: casArb }),
+  fc.record({
+    op: fc.constant("resume" as const),
+    key: fc.nat(30),
+    cas: casArb,
+    ticket: fc.option(fc.nat(3)),
+  }),
 );
 
 // Long request ids (64 chars, the maximum a starter accepts) to stress the size bound.
 const requestId = (key: number) => `${String(key).padStart(4, "0")}-`.padEnd(64, "x");
+/** The `expectSeq` of a compare-and-set request: none, the current seq, or an older one. */
+const casSeq = (cas: Cas, seq: number) =>
+  cas === "none" ? undefined : cas === "current" ? seq : Math.max(0, seq - 1);
 
 test("random operation sequences keep the coordinator's invariants", () => {
   fc.assert(
-    fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
+    fc.property(fc.array(opArb, { maxLength: 80, size: "max" }), (ops) => {
       let state: JobState = initialState("job-with-a-fairly-long-name-to-stress-the-state-size-bound-0001");
       let now = 1_000_000;
       const issued = new Set<number>();
@@ -87,8 +113,7 @@ test("random operation sequences keep the coordinator's invariants", () => {
             now += o.ms;
             continue;
           case "tryStart": {
-            const expectSeq =
-              o.cas === "none" ? undefined : o.cas === "current" ? state.seq : Math.max(0, state.seq - 1);
+            const expectSeq = casSeq(o.cas, state.seq);
             const ticket = o.ticket === null ? undefined : `t${o.ticket}`;
             const r = tryStart(
               state,
@@ -173,6 +198,34 @@ test("random operation sequences keep the coordinator's invariants", () => {
             state = applyOperation(state, "noteAnswer", { answer: o.answer }, now, config).state;
             expect(state.counters[o.answer]).toBe(before.counters[o.answer] + 1);
             break;
+          case "pause": {
+            const expectSeq = casSeq(o.cas, state.seq);
+            const r = pause(state, { requestId: requestId(o.key), by: "ops", expectSeq }, now);
+            if (r.answer.kind === "outdated") expect(r.state.paused).toEqual(state.paused);
+            // A request that paused the job earlier (since resumed) is answered again, not applied again.
+            else if (r.answer.kind === "paused" && !r.answer.pause) expect(r.state).toBe(state);
+            else expect(r.state.paused).toEqual(r.answer.pause);
+            state = r.state;
+            break;
+          }
+          case "resume": {
+            const expectSeq = casSeq(o.cas, state.seq);
+            const ticket = o.ticket === null ? undefined : `t${o.ticket}`;
+            const r = resume(state, { requestId: requestId(o.key), expectSeq, starter: ticket }, now, config);
+            if (r.answer.kind === "resumed" && r.answer.promoted) {
+              expect([r.state.active?.generation, r.state.active?.starter]).toEqual([
+                r.answer.promoted.generation,
+                ticket,
+              ]);
+            }
+            state = r.state;
+            break;
+          }
+        }
+        // A paused job accepts no start: no new generation until a resume (which may promote the queue).
+        if (before.paused && o.op !== "resume") {
+          expect(state.generation).toBe(before.generation);
+          expect(state.paused).toEqual(before.paused);
         }
         // A running generation that is no longer the active one was displaced: only legitimately.
         for (const g of [...running]) {
@@ -198,54 +251,144 @@ test("random operation sequences keep the coordinator's invariants", () => {
   );
 });
 
+/** Applies operations (as the main property does, without its checks) to reach a random state. */
+function reach(ops: Op[]): { state: JobState; now: number } {
+  let state: JobState = initialState("job");
+  let now = 1_000_000;
+  for (const o of ops) {
+    const g = Math.max(
+      0,
+      (state.active?.generation ?? state.generation) + ("genOffset" in o ? (o.genOffset ?? 0) : 0),
+    );
+    const inputs: Record<Op["op"], () => [string, unknown] | undefined> = {
+      advance: () => void (now += (o as { ms: number }).ms),
+      tryStart: () => {
+        const t = o as Extract<Op, { op: "tryStart" }>;
+        return [
+          "tryStart",
+          { requestId: requestId(t.key), orchestrator: "orch", policy: t.policy, input: { n: t.key } },
+        ];
+      },
+      confirm: () => ["confirm", { generation: g, instanceId: state.active?.instanceId ?? `job:${g}` }],
+      complete: () => ["complete", { generation: g, outcome: "completed" }],
+      reconcile: () => ["reconcile", { generation: g, observedStatus: (o as { status: string }).status }],
+      release: () => ["release", {}],
+      note: () => ["noteAnswer", { answer: (o as { answer: string }).answer }],
+      pause: () => ["pause", { requestId: requestId((o as { key: number }).key) }],
+      resume: () => ["resume", { requestId: requestId((o as { key: number }).key) }],
+    };
+    const call = inputs[o.op]();
+    if (call) state = applyOperation(state, call[0], call[1], now, config).state;
+  }
+  return { state, now };
+}
+
+test("a paused job refuses every start, and resume restores exactly the job before the pause, queue included", () => {
+  const startArb = fc.record({
+    key: fc.nat(30),
+    policy: fc.constantFrom(...POLICIES),
+    cas: fc.boolean(),
+    ms: fc.integer({ min: 0, max: 2500 }),
+  });
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(startArb, { maxLength: 10 }), (ops, starts) => {
+      const reached = reach(ops);
+      let now = reached.now;
+      const resumedFirst = resume(reached.state, { requestId: "resume-0" }, now, config).state;
+      const before = resumedFirst;
+      let state = pause(before, { requestId: "pause-1", by: "ops", reason: "incident" }, now).state;
+      expect(state.paused).toEqual({ since: now, by: "ops", reason: "incident" });
+      for (const s of starts) {
+        now += s.ms; // leases may run out meanwhile: a paused job still changes nothing
+        const r = tryStart(
+          state,
+          {
+            requestId: `new-${s.key}`,
+            orchestrator: "orch",
+            policy: s.policy,
+            ...(s.cas ? { expectSeq: state.seq } : {}),
+          },
+          now,
+          config,
+        );
+        expect(r.answer).toMatchObject({ kind: "rejected", reason: "paused" });
+        state = r.state;
+      }
+      const resumed = resume(state, { requestId: "resume-1", by: "ops" }, now, config);
+      expect(resumed.answer).toEqual({ kind: "resumed" }); // nothing to promote: the job had its holder
+      /** The job itself: everything but its decision count, its logs and its counters. */
+      const job = (s: JobState): Partial<JobState> => {
+        const copy: Partial<JobState> = { ...s };
+        for (const key of ["seq", "events", "requests", "counters"] as const) delete copy[key];
+        return copy;
+      };
+      expect(job(resumed.state)).toEqual(job(before));
+      expect(resumed.state.counters).toEqual({
+        ...before.counters,
+        rejected: before.counters.rejected + starts.filter((s) => !s.cas).length,
+      });
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test("the state stays under 16 KB after 100,000 runs", () => {
+  // Every string at its maximum: 64-character names, keys and fixed instance ids, long summaries, and
+  // 13-digit timestamps; every run fails, so every run record keeps its error summary.
+  const long = (c: string) => c.repeat(64);
   let state = initialState("a-job-name-that-is-sixty-four-characters-long-for-the-worst-case-");
-  let now = 0;
+  let now = Date.UTC(2030, 0, 1);
   for (let i = 0; i < 100_000; i++) {
     const key = `request-${i}`.padEnd(64, "k");
     const start = tryStart(
       state,
-      { requestId: key, orchestrator: "orch", policy: "queue", input: { i } },
+      { requestId: key, orchestrator: long("o"), policy: "queue", input: { i }, instanceId: long("i") },
       now,
       config,
     );
     state = start.state;
     if (start.answer.kind === "started") {
-      state = confirm(
-        state,
-        { generation: start.answer.generation, instanceId: start.answer.instanceId },
-        now,
-      ).state;
+      const { generation, instanceId } = start.answer;
+      state = confirm(state, { generation, instanceId }, now).state;
       state = complete(
         state,
-        { generation: start.answer.generation, outcome: "completed", summary: "x".repeat(500) },
-        now,
+        { generation, outcome: "failed", summary: "x".repeat(500) },
+        now + 1,
         config,
       ).state;
     }
     now += 10;
   }
   expect(state.generation).toBe(100_000);
-  expect(state.counters.completed).toBe(100_000);
+  expect(state.counters.failed).toBe(100_000);
+  expect(state.runs).toHaveLength(MAX_RUNS);
   expect(stateSizeBytes(state)).toBeLessThan(SIZE_LIMIT);
 
-  // Worst case on top: a holder and a full queue of maximal inputs.
+  // Worst case on top: a replaced running holder still to terminate, a new holder, a full queue of
+  // maximal inputs, and a pause with the longest who and why.
   const worst = { ...config, maxQueue: MAX_QUEUE_LIMIT };
-  state = tryStart(
-    state,
-    { requestId: "h".repeat(64), orchestrator: "o".repeat(64), policy: "reject" },
-    now,
-    worst,
-  ).state;
+  const ask = (requestId: string, policy: Policy, input?: unknown) => ({
+    requestId: requestId.padEnd(64, "r"),
+    orchestrator: long("o"),
+    policy,
+    instanceId: long("i"),
+    ...(input === undefined ? {} : { input }),
+  });
+  state = tryStart(state, ask("h", "reject"), now, worst).state;
+  state = confirm(state, { generation: state.generation, instanceId: long("i") }, now).state;
+  state = tryStart(state, ask("replace", "replace"), now, worst).state;
+  expect(state.toTerminate).toHaveLength(1);
   for (let q = 0; q < MAX_QUEUE_LIMIT; q++) {
-    const input = "i".repeat(MAX_QUEUED_INPUT_BYTES - 2);
-    state = tryStart(
-      state,
-      { requestId: `q${q}`.padEnd(64, "q"), orchestrator: "o".repeat(64), policy: "queue", input },
-      now,
-      worst,
-    ).state;
+    state = tryStart(state, ask(`q${q}`, "queue", "i".repeat(MAX_QUEUED_INPUT_BYTES - 2)), now, worst).state;
   }
   expect(state.queue).toHaveLength(MAX_QUEUE_LIMIT);
-  expect(stateSizeBytes(state)).toBeLessThan(SIZE_LIMIT);
+  state = pause(
+    state,
+    { requestId: long("p"), by: long("b"), reason: "r".repeat(MAX_REASON_CHARS) },
+    now,
+  ).state;
+  expect(state.paused?.reason).toHaveLength(MAX_REASON_CHARS);
+  const size = stateSizeBytes(state);
+  console.log(`worst-case entity state: ${size} bytes (run history: ${JSON.stringify(state.runs).length})`);
+  expect(size).toBeLessThan(SIZE_LIMIT);
 });

@@ -6,10 +6,19 @@ import {
   confirm,
   forceRelease,
   noteAnswer,
+  pause,
   reconcile,
+  resume,
   tryStart,
 } from "../../core/coordinator";
-import type { CoordinatorConfig, JobState, Policy, TryStartInput } from "../../core/types";
+import { MAX_RUNS } from "../../core/runHistory";
+import {
+  POLICIES,
+  type CoordinatorConfig,
+  type JobState,
+  type Policy,
+  type TryStartInput,
+} from "../../core/types";
 
 const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 1 };
 /** A start request for orchestrator "orch". */
@@ -393,6 +402,11 @@ test("request records are compact: only runs handed out, with the instance id on
 });
 
 test.each([
+  ["pause", { by: "ops" }, "requestId must be a non-empty string"],
+  ["pause", { requestId: "p", reason: 5 }, "reason, when given, must be a string"],
+  ["pause", { requestId: "p", expectSeq: 1.5 }, "expectSeq, when given, must be a whole number"],
+  ["resume", { requestId: "u", starter: "" }, "starter, when given, must be a non-empty string"],
+  ["resume", { requestId: "u", by: 1 }, "by, when given, must be a string"],
   ["tryStart", { orchestrator: "o", policy: "reject" }, "requestId must be a non-empty string"],
   ["tryStart", { requestId: "a", orchestrator: "o", policy: "sometimes" }, "policy must be one of"],
   ["confirm", { generation: "1", instanceId: "x" }, "generation must be a whole number"],
@@ -409,4 +423,221 @@ test.each([
   ["confirm", "nope", "expected a JSON object"],
 ])("applyOperation refuses a malformed %s input: %j", (operation, input, message) => {
   expect(() => applyOperation(initialState("j"), operation, input, T0, config)).toThrow(message);
+});
+
+describe("pause and resume in every phase", () => {
+  const phases: Phase[] = ["idle", "starting", "startingExpired", "running"];
+  const pauseIn = (phase: Phase) => {
+    const { state, now } = inPhase(phase);
+    const paused = pause(state, { requestId: "p1", by: "ops", reason: "incident 42" }, now);
+    return { before: state, state: paused.state, answer: paused.answer, now };
+  };
+
+  test.each(phases.flatMap((phase) => POLICIES.map((policy) => [phase, policy] as const)))(
+    "%s, paused: tryStart with %s -> rejected (paused), nothing changes but seq",
+    (phase, policy) => {
+      const { state, now } = pauseIn(phase);
+      const direct = tryStart(state, { ...ask("r2", policy), starter: "t9" }, now, config);
+      expect(direct.answer).toEqual({
+        kind: "rejected",
+        reason: "paused",
+        paused: { since: now, by: "ops", reason: "incident 42" },
+        ...(phase === "idle"
+          ? {}
+          : {
+              holder: {
+                generation: 1,
+                instanceId: "job:1",
+                orchestrator: "orch",
+                phase: phase === "running" ? "running" : "starting",
+              },
+            }),
+      });
+      // A direct caller is counted here; even an expired lease is left alone (the job changes nothing).
+      expect(direct.state).toEqual({
+        ...state,
+        seq: state.seq + 1,
+        counters: { ...state.counters, rejected: 1 },
+      });
+      // A starter predicts it on the state it read (compare-and-set) and notes it itself.
+      const cas = tryStart(state, { ...ask("r2", policy), expectSeq: state.seq }, now, config);
+      expect(cas.state).toEqual({ ...state, seq: state.seq + 1 });
+    },
+  );
+
+  test.each(phases)(
+    "%s: pause, then resume restores the job as it was (seq, events and records aside)",
+    (phase) => {
+      const { before, state, answer, now } = pauseIn(phase);
+      expect(answer).toEqual({ kind: "paused", pause: { since: now, by: "ops", reason: "incident 42" } });
+      expect(state.seq).toBe(before.seq + 1); // a pause changes what tryStart decides
+      expect(state.events.at(-1)).toEqual([now, "paused", before.generation, "ops: incident 42"]);
+      expect(state.requests.at(-1)).toEqual(["p1", "p", before.generation]);
+      const resumed = resume(state, { requestId: "u1", by: "ops", starter: "t1" }, now + 5, config);
+      expect(resumed.answer).toEqual({ kind: "resumed" });
+      const { seq, events, requests, ...job } = resumed.state;
+      const { seq: seq0, events: events0, requests: requests0, ...job0 } = before;
+      expect(job).toEqual(job0);
+      expect([seq, events.slice(0, -2), requests.slice(0, -2)]).toEqual([seq0 + 2, events0, requests0]);
+      expect(events.at(-1)).toEqual([now + 5, "resumed", before.generation, "ops"]);
+      expect(requests.at(-1)).toEqual(["u1", "u", before.generation]);
+    },
+  );
+
+  test("pause is a compare-and-set recorded by request id; a second pause changes nothing", () => {
+    const { state, now } = inPhase("running");
+    const outdated = pause(state, { requestId: "p1", by: "ops", expectSeq: state.seq - 1 }, now);
+    expect(outdated.answer).toEqual({ kind: "outdated", seq: state.seq });
+    expect(outdated.state).toEqual({ ...state, counters: { ...state.counters, outdated: 1 } });
+    const paused = pause(state, { requestId: "p1", by: "ops", expectSeq: state.seq }, now).state;
+    expect(paused.paused).toEqual({ since: now, by: "ops" });
+    // The same request again (its follow-up after its signal): the same answer, nothing changes.
+    const again = pause(paused, { requestId: "p1", by: "ops" }, now + 1);
+    expect(again).toEqual({ state: paused, answer: { kind: "paused", pause: { since: now, by: "ops" } } });
+    const other = pause(paused, { requestId: "p2", by: "eve", reason: "later" }, now + 1);
+    expect(other).toEqual({
+      state: paused,
+      answer: { kind: "alreadyPaused", pause: { since: now, by: "ops" } },
+    });
+    // After a resume, the first request's retry still answers "paused" and does not pause the job again.
+    const resumed = resume(paused, { requestId: "u1" }, now + 2, config).state;
+    expect(pause(resumed, { requestId: "p1", by: "ops" }, now + 3)).toEqual({
+      state: resumed,
+      answer: { kind: "paused" },
+    });
+  });
+
+  test("pause bounds who and why; resume of a job that is not paused changes nothing", () => {
+    const { state, now } = inPhase("idle");
+    const long = pause(state, { requestId: "p1", by: "b".repeat(100), reason: "r".repeat(500) }, now).state;
+    expect(long.paused?.by).toHaveLength(64);
+    expect(long.paused?.reason).toHaveLength(200);
+    expect(long.events.at(-1)?.[3]).toHaveLength(40);
+    expect(resume(state, { requestId: "u1" }, now, config)).toEqual({ state, answer: { kind: "notPaused" } });
+    const outdated = resume(long, { requestId: "u1", expectSeq: 0 }, now, config);
+    expect(outdated.answer).toEqual({ kind: "outdated", seq: long.seq });
+    expect(outdated.state.paused).toEqual(long.paused);
+  });
+
+  test("while paused the running run finishes normally, its queue waits, and resume promotes the head with the resumer's ticket", () => {
+    const { state, now } = inPhase("running");
+    const queued = tryStart(state, { ...ask("q1", "queue"), input: { a: 1 } }, now, config).state;
+    const paused = pause(queued, { requestId: "p1", by: "ops" }, now).state;
+    // A retry of the queued request keeps its place.
+    expect(tryStart(paused, ask("q1", "queue"), now, config).answer).toMatchObject({
+      kind: "queued",
+      position: 1,
+    });
+    // The holder's next cycle confirms, then it completes: released, nothing promoted.
+    const cycled = confirm(paused, { generation: 1, instanceId: "job:1", cycle: 1 }, now);
+    expect(cycled.answer).toEqual({ status: "holder" });
+    const done = complete(
+      cycled.state,
+      { generation: 1, outcome: "completed", starter: "job:1" },
+      now + 1,
+      config,
+    );
+    expect(done.answer).toEqual({ released: true, run: { generation: 1, instanceId: "job:1" } });
+    expect(done.state.active).toBeUndefined();
+    expect(done.state.queue.map((q) => q.requestId)).toEqual(["q1"]);
+    expect(tryStart(done.state, ask("r9", "reject"), now + 2, config).answer).toMatchObject({
+      kind: "rejected",
+      reason: "paused",
+    });
+    const promoted = {
+      job: "job",
+      generation: 2,
+      instanceId: "job:2",
+      orchestrator: "orch",
+      requestId: "q1",
+      input: { a: 1 },
+    };
+    const resumed = resume(done.state, { requestId: "u1", by: "ops", starter: "admin" }, now + 3, config);
+    expect(resumed.answer).toEqual({ kind: "resumed", promoted });
+    expect(resumed.state.active).toMatchObject({ generation: 2, starter: "admin", promoted: true });
+    expect(resumed.state.seq).toBe(done.state.seq + 2); // the resume and the promotion
+    // The same resume again: the same answer, and the same run to start for the same ticket only.
+    expect(resume(resumed.state, { requestId: "u1", starter: "admin" }, now + 4, config)).toEqual({
+      state: resumed.state,
+      answer: { kind: "resumed", promoted },
+    });
+    expect(resume(resumed.state, { requestId: "u1", starter: "other" }, now + 4, config).answer).toEqual({
+      kind: "resumed",
+    });
+  });
+
+  test("a release or a reconcile while paused frees the job without promoting", () => {
+    const { state, now } = inPhase("running");
+    const queued = tryStart(state, ask("q1", "queue"), now, config).state;
+    const paused = pause(queued, { requestId: "p1" }, now).state;
+    const released = forceRelease(paused, { starter: "admin" }, now, config);
+    expect(released.answer).toEqual({ released: true, run: { generation: 1, instanceId: "job:1" } });
+    const reconciled = reconcile(paused, { generation: 1, observedStatus: "Terminated" }, now, config);
+    expect(reconciled.answer).toEqual({ released: true, run: { generation: 1, instanceId: "job:1" } });
+    for (const s of [released.state, reconciled.state]) {
+      expect(s.active).toBeUndefined();
+      expect(s.queue).toHaveLength(1);
+    }
+  });
+});
+
+describe("run history", () => {
+  test("every way a run ends is recorded compactly: summaries only for runs that did not complete", () => {
+    const running = inPhase("running");
+    const now = running.now;
+    let state = complete(
+      running.state,
+      { generation: 1, outcome: "completed", summary: "rows: 3" },
+      now,
+      config,
+    ).state;
+    state = tryStart(state, ask("r2", "reject"), now, config).state; // generation 2, starting
+    state = confirm(state, { generation: 2, instanceId: "job:2" }, now).state;
+    state = complete(
+      state,
+      { generation: 2, outcome: "failed", summary: "Error: fetch failed" },
+      now + 7,
+      config,
+    ).state;
+    state = tryStart(state, ask("r3", "reject"), now, config).state;
+    state = tryStart(state, ask("r4", "replace"), now, config).state; // replaces 3
+    state = forceRelease(state, { reason: "stuck" }, now + 9, config).state; // releases 4
+    state = tryStart(state, ask("r5", "reject"), now, config).state;
+    state = tryStart(state, ask("r6", "reject"), now + config.leaseMs, config).state; // 5 abandoned
+    state = confirm(state, { generation: 6, instanceId: "job:6" }, now + config.leaseMs).state;
+    state = reconcile(state, { generation: 6, observedStatus: "Purged" }, now + config.leaseMs, config).state;
+    const seeded = tryStart(
+      initialState("s"),
+      { requestId: "a", orchestrator: "o", policy: "reject", instanceId: "fixed" },
+      now,
+      config,
+    ).state;
+    const seededDone = complete(seeded, { generation: 1, outcome: "completed" }, now + 1, config).state;
+    expect(state.runs).toEqual([
+      [1, "completed", T0, now - T0, "orch"],
+      [2, "failed", now, 7, "orch", "Error: fetch failed"],
+      [3, "replaced", now, 0, "orch", "replaced by request r4"],
+      [4, "released", now, 9, "orch", "stuck"],
+      [5, "abandoned", now, config.leaseMs, "orch", "lease expired before the orchestration …"],
+      [6, "purged", now + config.leaseMs, 0, "orch", "observed Purged"],
+    ]);
+    expect(seededDone.runs).toEqual([[1, "completed", now, 1, "o", "", "fixed"]]);
+  });
+
+  test(`the history keeps the last ${MAX_RUNS} runs`, () => {
+    let state = initialState("job");
+    for (let g = 1; g <= MAX_RUNS + 5; g++) {
+      state = tryStart(state, ask(`r${g}`, "reject"), T0 + g, config).state;
+      state = complete(state, { generation: g, outcome: "completed" }, T0 + g, config).state;
+    }
+    expect(state.runs?.map((r) => r[0])).toEqual(Array.from({ length: MAX_RUNS }, (_, i) => i + 6));
+  });
+
+  test("a state written before run history existed gets one on its next finished run", () => {
+    const { state, now } = inPhase("running");
+    const old: JobState = { ...state };
+    delete old.runs;
+    const done = complete(old, { generation: 1, outcome: "completed" }, now, config).state;
+    expect(done.runs).toEqual([[1, "completed", T0, now - T0, "orch"]]);
+  });
 });

@@ -21,12 +21,15 @@ import {
   getJob,
   getRequest,
   listJobs,
+  pauseJobHttp,
   releaseJobHttp as releaseJob,
+  resumeJobHttp,
   startJobHttp,
 } from "../../starters/jobsApi";
 import { httpHandler } from "../../starters/httpResponses";
 import { followUpInput, followUpInstance, runFollowUp } from "../helpers/followUpDriver";
 import { seedStart } from "../../starters/seedStart";
+import { tick } from "../../starters/eternalJobs";
 
 process.env.SINGLETON_WAIT_MS = "30";
 
@@ -43,19 +46,25 @@ const ROUTES = new Map<Handler, (p: Record<string, string>) => string>([
   [getRequest, (p) => `jobs/${p.jobName}/requests/${p.requestId}`],
   [releaseJob, (p) => `jobs/${p.jobName}/release`],
   [getJob, (p) => `jobs/${p.jobName}`],
+  [listJobs, () => "jobs"],
+  [pauseJobHttp, (p) => `jobs/${p.jobName}/pause`],
+  [resumeJobHttp, (p) => `jobs/${p.jobName}/resume`],
   [seedStart, (p) => `orchestrators/${p.functionName}/${p.instanceId}`],
 ]);
+
+const POSTS = new Set<Handler>([startJobHttp, pauseJobHttp, resumeJobHttp]);
 
 async function call(
   handler: Handler,
   params: Record<string, string>,
   body?: unknown,
   headers: Record<string, string> = {},
+  query = "",
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }> {
   const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
   const request = new HttpRequest({
-    method: body === undefined && handler !== startJobHttp ? "GET" : "POST",
-    url: `http://localhost:7071/api/${ROUTES.get(handler)?.(params) ?? "x"}`,
+    method: body === undefined && !POSTS.has(handler) ? "GET" : "POST",
+    url: `http://localhost:7071/api/${ROUTES.get(handler)?.(params) ?? "x"}${query}`,
     body: { string: text },
     headers: { "content-type": "application/json", ...headers },
     params,
@@ -364,4 +373,239 @@ describe("GET /api/jobs, GET /api/jobs/{jobName}, POST /api/jobs/{jobName}/relea
     fake.deliverHeld(); // the late release changes nothing
     expect(fake.states.get("j")?.counters).toMatchObject({ released: 0, completed: 1 });
   });
+});
+
+describe("POST /api/jobs/{jobName}/pause and /resume", () => {
+  const pause = (job: string, body?: unknown, headers?: Record<string, string>) =>
+    call(pauseJobHttp, { jobName: job }, body, headers);
+  const resume = (job: string, body?: unknown) => call(resumeJobHttp, { jobName: job }, body);
+
+  test("pause: 200 paused, then every start is a 409 'job is paused' naming who, why and the holder", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    const res = await pause("j", { reason: "incident 42", by: "alice" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: "paused",
+      job: "j",
+      paused: { by: "alice", reason: "incident 42", since: expect.any(String) },
+    });
+    const since = (res.body.paused as { since: string }).since;
+    for (const policy of ["reject", "useExisting", "replace", "queue"]) {
+      const refused = await start("j", { orchestrator: "reportJob", policy });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({
+        error: "job is paused",
+        paused: { by: "alice", reason: "incident 42", since },
+        holder: { generation: 1, instanceId: "j:1", phase: "starting" },
+      });
+      expect(refused.body.detail).toBe(
+        `job 'j' was paused by alice at ${since} (incident 42); it refuses new starts until it is resumed (generation 1 is still starting)`,
+      );
+    }
+    expect(fake.states.get("j")?.counters).toMatchObject({ accepted: 1, rejected: 4 });
+    const seed = await call(seedStart, { functionName: "reportJob", instanceId: "j" });
+    expect([seed.status, seed.body.error]).toEqual([409, "job is paused"]);
+    const view = await call(getJob, { jobName: "j" });
+    expect(view.body).toMatchObject({ phase: "paused", paused: { by: "alice", reason: "incident 42" } });
+    expect(view.body.events).toContainEqual(
+      expect.objectContaining({ type: "paused", generation: 1, detail: "alice: incident 42" }),
+    );
+  });
+
+  test("pause: 409 already paused naming who paused it; who defaults to the App Service principal, else 'admin'", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    expect(
+      (await pause("j", undefined, { "x-ms-client-principal-name": "ops@contoso.com" })).body,
+    ).toMatchObject({
+      paused: { by: "ops@contoso.com" },
+    });
+    const again = await pause("j", { by: "bob" });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ error: "already paused", paused: { by: "ops@contoso.com" } });
+    expect(again.body.detail).toMatch(/^job 'j' was paused by ops@contoso.com at \S+Z$/);
+    await resume("j");
+    expect((await pause("j")).body).toMatchObject({ paused: { by: "admin" } });
+  });
+
+  test("404 unknown job, 400 invalid name or body, nothing changes", async () => {
+    expect((await pause("nope")).status).toBe(404);
+    expect((await resume("nope")).status).toBe(404);
+    await start("j", { orchestrator: "reportJob" });
+    const before = fake.states.get("j");
+    const cases: [Promise<{ status: number; body: Record<string, unknown> }>, string | undefined][] = [
+      [pause("-bad"), "jobName"],
+      [pause("j", "{not json"), undefined],
+      [pause("j", { reason: "x".repeat(201) }), "reason"],
+      [pause("j", { reason: "two\nlines" }), "reason"],
+      [pause("j", { by: "" }), "by"],
+      [pause("j", { why: "x" }), "why"],
+      [resume("j", { reason: "resume takes no reason" }), "reason"],
+      [resume("j", [1]), undefined],
+    ];
+    for (const [pending, field] of cases) {
+      const res = await pending;
+      expect(res.status).toBe(400);
+      expect(res.body.field).toBe(field);
+    }
+    expect(fake.states.get("j")).toEqual(before);
+  });
+
+  test("resume: 409 not paused; 200 resumed; a queued request is promoted on resume and started by the resume", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    expect(await resume("j")).toMatchObject({ status: 409, body: { error: "not paused" } });
+    await start("j", { orchestrator: "reportJob", policy: "queue", input: { items: 2 } });
+    await pause("j", { reason: "deploy" });
+    // The holder finishes while the job is paused: the queue waits.
+    fake.apply("j", "confirm", { generation: 1, instanceId: "j:1" });
+    fake.apply("j", "complete", { generation: 1, outcome: "completed" });
+    expect(fake.states.get("j")).toMatchObject({ active: undefined, queue: [{ orchestrator: "reportJob" }] });
+    const startsBefore = fake.starts.length;
+    const res = await resume("j", { by: "alice" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: "resumed",
+      promoted: { generation: 2, instanceId: "j:2" },
+    });
+    expect((res.body.promoted as { statusQueryGetUri: string }).statusQueryGetUri).toContain(
+      "/instances/j:2",
+    );
+    expect(fake.starts.slice(startsBefore)).toEqual([
+      {
+        orchestrator: "reportJob",
+        instanceId: "j:2",
+        input: { job: "j", generation: 2, input: { items: 2 } },
+      },
+    ]);
+    expect((await start("j", { orchestrator: "reportJob" })).body).toMatchObject({ error: "job is running" });
+  });
+
+  test("202 pending when the entity does not apply them in time; the request's Location serves the final answer", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    fake.processing = false;
+    const paused = await pause("j", { reason: "slow" });
+    expect(paused.status).toBe(202);
+    expect(paused.body).toMatchObject({ status: "pending" });
+    const requestId = paused.body.requestId as string;
+    expect(paused.headers.Location).toBe(`http://localhost:7071/api/jobs/j/requests/${requestId}`);
+    fake.deliverHeld(); // the signal arrives late; the follow-up's direct call finds the pause recorded
+    fake.processing = true;
+    const result = await runFollowUp(fake, followUpInput(fake, followUpPrefix("j", requestId)));
+    expect(result).toMatchObject({
+      kind: "pause",
+      result: { kind: "paused", pause: { by: "admin", reason: "slow" } },
+    });
+    expect(fake.states.get("j")?.requests.filter((r) => r[1] === "p")).toHaveLength(1);
+    const answer = await call(getRequest, { jobName: "j", requestId });
+    expect(answer).toMatchObject({ status: 200, body: { status: "paused", paused: { reason: "slow" } } });
+
+    fake.processing = false;
+    const resumed = await resume("j");
+    expect(resumed.status).toBe(202);
+    const resumeId = resumed.body.requestId as string;
+    fake.processing = true; // the signal is lost in flight: the follow-up decides the request itself
+    fake.held.splice(0);
+    const resumeResult = await runFollowUp(fake, followUpInput(fake, followUpPrefix("j", resumeId)));
+    expect(resumeResult).toEqual({ kind: "resume", result: { kind: "resumed" } });
+    expect(fake.states.get("j")?.paused).toBeUndefined();
+    expect((await call(getRequest, { jobName: "j", requestId: resumeId })).body).toMatchObject({
+      status: "resumed",
+    });
+  });
+});
+
+describe("run history and the summary view", () => {
+  test("GET /api/jobs/{jobName} lists the last runs, newest first, with outcome, duration and summary", async () => {
+    await start("j", { orchestrator: "reportJob" });
+    fake.now += 1000;
+    fake.apply("j", "confirm", { generation: 1, instanceId: "j:1" });
+    fake.apply("j", "complete", {
+      generation: 1,
+      outcome: "failed",
+      summary: "Error: fetch failed as requested",
+    });
+    await start("j", { orchestrator: "monitorJob", input: { intervalSeconds: 5 } });
+    const res = await call(getJob, { jobName: "j" });
+    expect(res.body).toMatchObject({ phase: "starting", active: { generation: 2 } });
+    expect(res.body.runs).toEqual([
+      {
+        generation: 1,
+        instanceId: "j:1",
+        orchestrator: "reportJob",
+        outcome: "failed",
+        startedAt: expect.any(String),
+        endedAt: expect.any(String),
+        durationMs: 1000,
+        summary: "Error: fetch failed as requested",
+        statusQueryGetUri: expect.stringContaining("/instances/j:1"),
+      },
+    ]);
+  });
+
+  test("GET /api/jobs?view=summary: one line per job with its phase; 400 for another view", async () => {
+    await start("busy", { orchestrator: "reportJob" });
+    await start("busy", { orchestrator: "reportJob", policy: "queue" });
+    await start("calm", { orchestrator: "reportJob" });
+    fake.apply("calm", "complete", { generation: 1, outcome: "completed", summary: "x".repeat(100) });
+    await start("held", { orchestrator: "reportJob" });
+    fake.apply("held", "confirm", { generation: 1, instanceId: "held:1" });
+    await call(pauseJobHttp, { jobName: "held" }, { reason: "why not" });
+    const res = await call(listJobs, {}, undefined, {}, "?view=summary");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ jobs: ["busy", "calm", "held"], count: 3, at: expect.any(String) });
+    const summaries = res.body.summaries as Record<string, unknown>[];
+    expect(summaries.map((s) => [s.job, s.phase, s.queued])).toEqual([
+      ["busy", "queued", 1],
+      ["calm", "idle", 0],
+      ["held", "paused", 0],
+    ]);
+    expect(summaries[1]).toMatchObject({
+      last: { generation: 1, outcome: "completed", summary: `${"x".repeat(39)}…` },
+    });
+    expect(summaries[2]).toMatchObject({
+      paused: { by: "admin", reason: "why not" },
+      holder: {
+        generation: 1,
+        phase: "running",
+        statusQueryGetUri: expect.stringContaining("/instances/held:1"),
+      },
+    });
+    expect((await call(listJobs, {}, undefined, {}, "?view=all")).status).toBe(400);
+  });
+});
+
+test("an eternal job's timer tick skips a paused job and says so in the log; the next tick after resume starts it", async () => {
+  const job = {
+    name: "eternal",
+    orchestrator: "monitorJob",
+    schedule: "0 */5 * * * *",
+    input: { intervalSeconds: 60 },
+  };
+  const logs: string[] = [];
+  const context = () =>
+    new InvocationContext({
+      functionName: "eternalTimer",
+      logHandler: (level, ...args) => logs.push(`${level}: ${args.join(" ")}`),
+    });
+  const timer = {
+    isPastDue: false,
+    schedule: { adjustForDST: false },
+    scheduleStatus: { last: "", next: "", lastUpdated: "" },
+  };
+  expect(await tick(job, timer, context())).toMatchObject({ kind: "started", generation: 1 });
+  fake.apply("eternal", "confirm", { generation: 1, instanceId: "eternal:1" });
+  fake.apply("eternal", "complete", { generation: 1, outcome: "failed" });
+  await call(pauseJobHttp, { jobName: "eternal" }, { reason: "maintenance", by: "alice" });
+  logs.splice(0);
+  expect(await tick(job, { ...timer, isPastDue: true }, context())).toMatchObject({
+    kind: "rejected",
+    reason: "paused",
+  });
+  expect(logs).toEqual([
+    expect.stringMatching(
+      /^information: Eternal job 'eternal': tick skipped \(past due\): the job is paused \(by alice since \S+Z: maintenance\)\.$/,
+    ),
+  ]);
+  expect(fake.states.get("eternal")).toMatchObject({ generation: 1, counters: { rejected: 1 } });
+  await call(resumeJobHttp, { jobName: "eternal" });
+  expect(await tick(job, timer, context())).toMatchObject({ kind: "started", generation: 2 });
 });

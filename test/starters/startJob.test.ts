@@ -52,7 +52,7 @@ test("1,000 concurrent starters on a fresh job: one run, every other request a r
     ),
   );
   expect(outcomes.filter((o) => o.kind === "started")).toHaveLength(1);
-  expect(outcomes.filter((o) => o.kind === "rejected" && o.holder.generation === 1)).toHaveLength(999);
+  expect(outcomes.filter((o) => o.kind === "rejected" && o.holder?.generation === 1)).toHaveLength(999);
   expect(runStarts(fake)).toHaveLength(1);
   expect(fake.states.get("job")!.requests).toHaveLength(1);
 });
