@@ -25,6 +25,8 @@ export interface HostileRequest {
   body?: Buffer;
   /** Send the body with Transfer-Encoding: chunked (in two pieces) instead of Content-Length. */
   chunked: boolean;
+  /** A Content-Length far beyond the body actually sent (a size bomb the host must refuse before reading). */
+  declaredLength?: number;
   /**
    * The entity this request addresses, for the state check: its name (or the path segment holding it) and the
    * path segment holding its key (raw, before the token is filled in). Set only for plainly spelled paths.
@@ -90,8 +92,8 @@ const safeSuffix = fc.stringMatching(/^[A-Za-z0-9._-]{0,12}$/);
 
 /** A name that carries the request's token: mostly valid, often hostile. */
 const name = fc.oneof(
-  { weight: 5, arbitrary: safeSuffix.map((s) => `${TOKEN}${s}`) },
-  { weight: 4, arbitrary: fc.tuple(safeSuffix, hostileFragment).map(([s, h]) => `${TOKEN}${s}${h}`) },
+  { weight: 6, arbitrary: safeSuffix.map((s) => `${TOKEN}${s}`) },
+  { weight: 3, arbitrary: fc.tuple(safeSuffix, hostileFragment).map(([s, h]) => `${TOKEN}${s}${h}`) },
   { weight: 1, arbitrary: fc.constantFrom("", ".", "..", "%2e%2e", "%2E") },
 );
 
@@ -125,7 +127,21 @@ const deepJson = fc
 
 const jsonValue = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? "null");
 
-const startBody = fc
+/** A start body with every field valid (so the request reaches the coordinator), in JSON text. */
+const validStartBody = fc
+  .record(
+    {
+      orchestrator: fc.constantFrom("reportJob", "monitorJob"),
+      policy: fc.constantFrom("reject", "queue", "replace", "useExisting"),
+      input: fc.constantFrom("{}", '{"waitForEvent":"go"}', '{"failAt":"publish"}', '{"items":3}'),
+      idempotencyKey: safeSuffix.map((s) => `${TOKEN}${s}`),
+    },
+    { requiredKeys: ["orchestrator"] },
+  )
+  .map((b) => JSON.stringify({ ...b, input: b.input === undefined ? undefined : JSON.parse(b.input) }));
+
+/** A start body with hostile fields: unknown orchestrators and policies, odd inputs, stray fields. */
+const hostileStartBody = fc
   .record(
     {
       orchestrator: orchestratorName,
@@ -133,7 +149,6 @@ const startBody = fc
       input: fc.oneof(
         fc.constant("{}"),
         fc.constant('{"waitForEvent":"go"}'),
-        fc.constant('{"failAt":"publish"}'),
         fc.constant('{"items":1000000}'),
         jsonValue,
         deepJson,
@@ -154,6 +169,11 @@ const startBody = fc
     if (b.extra !== undefined) fields.push(`${JSON.stringify(b.extra)}:1`);
     return `{${fields.join(",")}}`;
   });
+
+const startBody = fc.oneof(
+  { weight: 3, arbitrary: validStartBody },
+  { weight: 2, arbitrary: hostileStartBody },
+);
 
 const body = (shaped: fc.Arbitrary<string>) =>
   fc.oneof(
@@ -177,48 +197,113 @@ const body = (shaped: fc.Arbitrary<string>) =>
 interface Shape {
   method: string;
   segments: string[];
+  /** Query parameters the route reads. */
+  query?: string[];
   body: fc.Arbitrary<Buffer | undefined>;
+  /** A body the route accepts, for the well-formed share of requests (default: `body`). */
+  cleanBody?: fc.Arbitrary<Buffer | undefined>;
   /** The key that opens it: "host", "master", "system" or none. */
   key: keyof Keys | undefined;
   entity?: { name: string | { segment: number }; keySegment: number };
 }
 
+const startRoute = fc.tuple(name).map(([job]): Shape => ({
+  method: "POST",
+  segments: ["api", "jobs", job, "start"],
+  body: body(startBody),
+  cleanBody: validStartBody.map((text) => Buffer.from(text)),
+  key: "host",
+  entity: { name: "jobCoordinator", keySegment: 2 },
+}));
+
+/** The app's routes; starts weigh most, as they change the most state. */
 const appRoute: fc.Arbitrary<Shape> = fc.oneof(
-  fc.tuple(name).map(([job]): Shape => ({
-    method: "POST",
-    segments: ["api", "jobs", job, "start"],
-    body: body(startBody),
-    key: "host",
-    entity: { name: "jobCoordinator", keySegment: 2 },
-  })),
-  fc.tuple(name).map(([job]): Shape => ({
-    method: "GET",
-    segments: ["api", "jobs", job],
-    body: fc.constant(undefined),
-    key: "host",
-    entity: { name: "jobCoordinator", keySegment: 2 },
-  })),
-  fc.constant<Shape>({ method: "GET", segments: ["api", "jobs"], body: fc.constant(undefined), key: "host" }),
-  fc.tuple(name).map(([job]): Shape => ({
-    method: "POST",
-    segments: ["api", "jobs", job, "release"],
-    body: body(fc.oneof(fc.constant('{"reason":"fuzz"}'), fc.constant(`{"reason":"${"r".repeat(300)}"}`))),
-    key: "master",
-    entity: { name: "jobCoordinator", keySegment: 2 },
-  })),
-  fc.tuple(name, name).map(([job, requestId]): Shape => ({
-    method: "GET",
-    segments: ["api", "jobs", job, "requests", requestId],
-    body: fc.constant(undefined),
-    key: "host",
-    entity: { name: "jobCoordinator", keySegment: 2 },
-  })),
-  fc.tuple(orchestratorName, name).map(([fn, id]): Shape => ({
-    method: "POST",
-    segments: ["api", "orchestrators", fn, id],
-    body: body(jsonValue),
-    key: "host",
-  })),
+  { weight: 6, arbitrary: startRoute },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(name).map(([job]): Shape => ({
+      method: "GET",
+      segments: ["api", "jobs", job],
+      body: fc.constant(undefined),
+      key: "host",
+      entity: { name: "jobCoordinator", keySegment: 2 },
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constant<Shape>({
+      method: "GET",
+      segments: ["api", "jobs"],
+      body: fc.constant(undefined),
+      key: "host",
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(name).map(([job]): Shape => ({
+      method: "POST",
+      segments: ["api", "jobs", job, "release"],
+      body: body(fc.oneof(fc.constant('{"reason":"fuzz"}'), fc.constant(`{"reason":"${"r".repeat(300)}"}`))),
+      key: "master",
+      entity: { name: "jobCoordinator", keySegment: 2 },
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(name, fc.constantFrom("pause", "resume", "PAUSE")).map(([job, op]): Shape => ({
+      method: "POST",
+      segments: ["api", "jobs", job, op],
+      body: body(
+        fc.constantFrom(
+          '{"reason":"fuzz","by":"ops"}',
+          '{"by":""}',
+          '{"reason":"line\\nbreak"}',
+          `{"reason":"${"r".repeat(300)}"}`,
+          '{"stray":1}',
+        ),
+      ),
+      key: "master",
+      entity: { name: "jobCoordinator", keySegment: 2 },
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("dashboard", "orchestrators", "DASHBOARD").map((page): Shape => ({
+      method: "GET",
+      segments: ["api", page],
+      body: fc.constant(undefined),
+      key: page.toLowerCase() === "dashboard" ? undefined : "host",
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("summary", "history", "", "%zz", "summary&view=full").map((view): Shape => ({
+      method: "GET",
+      segments: ["api", "jobs"],
+      query: [`view=${view}`],
+      body: fc.constant(undefined),
+      key: "host",
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(name, name).map(([job, requestId]): Shape => ({
+      method: "GET",
+      segments: ["api", "jobs", job, "requests", requestId],
+      body: fc.constant(undefined),
+      key: "host",
+      entity: { name: "jobCoordinator", keySegment: 2 },
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(orchestratorName, name).map(([fn, id]): Shape => ({
+      method: "POST",
+      segments: ["api", "orchestrators", fn, id],
+      body: body(jsonValue),
+      key: "host",
+    })),
+  },
 );
 
 const mount = fc.constantFrom(["runtime", "webhooks", "durabletask"], ["durabletask"]);
@@ -415,22 +500,52 @@ export function hostileRequest(keys: Keys): fc.Arbitrary<HostileRequest> {
       { weight: 4, arbitrary: managementRoute },
       { weight: 1, arbitrary: otherRoute },
     )
-    .chain((shape) =>
-      fc.record({
+    .chain((shape) => {
+      const valid = shape.key ? keys[shape.key] : "none";
+      // One request in four is well-formed around its (possibly hostile) names, so that the routes' deeper
+      // paths (decisions, runs, signals) run too and can be refused on real state.
+      const clean = fc.record({
+        shape: fc.constant(shape),
+        spelling: fc.constant("plain"),
+        query: fc.constant<string[]>([]),
+        key: fc.constant<string[]>(shape.key ? [valid] : []),
+        keyIn: fc.constantFrom("query", "header"),
+        host: fc.constant("listening"),
+        headers: fc.constant<[string, string][]>([["content-type", "application/json"]]),
+        method: fc.constant(undefined),
+        body: shape.cleanBody ?? shape.body,
+        chunked: fc.boolean(),
+      });
+      const hostile = fc.record({
         shape: fc.constant(shape),
         spelling,
         query: queryExtras,
-        key: keyChoice(keys, shape.key ? keys[shape.key] : "none"),
+        key: keyChoice(keys, valid),
         keyIn: fc.constantFrom("query", "query", "header", "both"),
         host: hostHeader,
         headers: extraHeaders,
         method: methodOverride,
         body: shape.body,
         chunked: fc.boolean(),
+      });
+      return fc.oneof({ weight: 1, arbitrary: clean }, { weight: 3, arbitrary: hostile });
+    })
+    .chain((r) =>
+      fc.record({
+        r: fc.constant(r),
+        bomb: fc.oneof(
+          { weight: 49, arbitrary: fc.constant(false) },
+          { weight: 1, arbitrary: fc.constant(true) },
+        ),
       }),
     )
+    .map(({ r, bomb }) =>
+      bomb
+        ? { ...r, body: Buffer.from("{}"), chunked: false, declaredLength: 200 * 1024 * 1024 }
+        : { ...r, declaredLength: undefined },
+    )
     .map((r) => {
-      const query = [...r.query];
+      const query = [...(r.shape.query ?? []), ...r.query];
       const headers: [string, string][] = [...r.headers];
       for (const key of r.key) {
         if (r.keyIn !== "header") query.push(`code=${key}`);
@@ -444,6 +559,7 @@ export function hostileRequest(keys: Keys): fc.Arbitrary<HostileRequest> {
         headers,
         body: r.body,
         chunked: r.chunked,
+        declaredLength: r.declaredLength,
         entity:
           r.spelling === "plain" && r.shape.entity
             ? { ...r.shape.entity, segments: r.shape.segments }
