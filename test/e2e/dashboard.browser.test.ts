@@ -121,7 +121,12 @@ async function act(
 
 async function signal(job: string, operation: string, input: unknown): Promise<void> {
   const url = `${host.baseUrl}${WEBHOOKS}/entities/jobCoordinator/${encodeURIComponent(job)}?op=${operation}`;
-  const res = await fetch(url, { method: "POST", body: JSON.stringify(input) });
+  // The management API needs the Durable extension's system key or the master key when keys are configured.
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "x-functions-key": KEYS.master },
+    body: JSON.stringify(input),
+  });
   expect(res.status).toBe(202);
 }
 
