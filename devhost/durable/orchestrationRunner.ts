@@ -38,7 +38,7 @@ import {
   type ParentLink,
 } from "./store";
 import { allocatesOnReplay, continueRetry } from "./taskRetries";
-import type { WorkTracker } from "./workTracker";
+import type { WorkScheduler } from "./workScheduler";
 
 export type Log = (level: "information" | "warning" | "error", message: string) => void;
 
@@ -46,7 +46,8 @@ export interface OrchestrationRunnerDeps {
   store: DurableStore;
   invoker: FunctionInvoker;
   clock: Clock;
-  work: WorkTracker;
+  /** Runs episodes as fair work items (see ./workScheduler). */
+  scheduler: WorkScheduler;
   activities: ActivityRunner;
   log: Log;
   /** Highest OOProc replay schema offered to the SDK (ReplaySchema: V1=0 .. V4=3). */
@@ -228,10 +229,7 @@ export class OrchestrationRunner {
     if (this.queued.has(instanceId) || this.running.has(instanceId) || this.awaitingStart.has(instanceId))
       return;
     this.queued.add(instanceId);
-    this.deps.work.begin();
-    queueMicrotask(() => {
-      this.runEpisode(instanceId).finally(() => this.deps.work.end());
-    });
+    this.deps.scheduler.enqueue(() => this.runEpisode(instanceId));
   }
 
   private async runEpisode(instanceId: string): Promise<void> {
