@@ -151,17 +151,19 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
  */
 function handleStopSignals(host: DevHost): void {
   let stopping = false;
+  let exitCode = 0;
   const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES): void => {
     if (stopping) {
       console.error(`${signal} while stopping: exiting at once`);
+      exitCode = SIGNAL_EXIT_CODES[signal];
       void host.stopNow();
       // The 503 answers are written on the next ticks; exit right after them.
-      setImmediate(() => process.exit(SIGNAL_EXIT_CODES[signal]));
+      setImmediate(() => process.exit(exitCode));
       return;
     }
     stopping = true;
     host.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (err: unknown) => {
         console.error(err);
         process.exit(1);

@@ -82,14 +82,15 @@ export class DevHttpServer {
 
   /**
    * The host is shutting down: from now on function and other requests get a 503 (the management API still
-   * answers, since in-flight functions call it to finish), every response closes its connection, and idle
-   * keep-alive connections are closed now. The listener stays open until `close`, so a caller that connects
-   * meanwhile gets an answer rather than a refused connection.
+   * answers, since in-flight functions call it to finish) and every response closes its connection. The
+   * listener stays open until `close`, so a caller that connects meanwhile gets an answer rather than a
+   * refused connection. Idle keep-alive connections are closed by `close`, not now: functions in flight
+   * hold some of them in their own client pools (this process calls itself), and one closed under a request
+   * it is about to send would fail that request.
    */
   beginStopping(): void {
     this.stopping = true;
     for (const res of this.inFlight.keys()) if (!res.headersSent) res.setHeader("connection", "close");
-    this.server.closeIdleConnections();
   }
 
   /** Requests being answered, described for the log. */
@@ -113,12 +114,14 @@ export class DevHttpServer {
   }
 
   /**
-   * Stops listening, answers any request still unanswered with a 503, and closes every connection once the
-   * answers are handed to the kernel (closing a socket earlier could cut one short).
+   * Stops listening and closes idle keep-alive connections, answers any request still unanswered with a 503,
+   * and closes the remaining connections once the answers are handed to the kernel (closing a socket earlier
+   * could cut one short).
    */
   async close(): Promise<void> {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
     this.abandonRequests("The host is shutting down.");
     await this.whenRequestsDone();
     this.server.closeAllConnections();

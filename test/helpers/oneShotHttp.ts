@@ -11,9 +11,14 @@ export interface OneShotReply {
   body: unknown;
 }
 
-export function oneShot(url: string, method = "GET", body?: string): Promise<OneShotReply> {
+export function oneShot(
+  url: string,
+  method = "GET",
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<OneShotReply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false }, (res) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", reject);
