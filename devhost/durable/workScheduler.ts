@@ -28,6 +28,8 @@ export interface TurnLimits {
   maxItems: number;
   /** Once this many ms have passed since a turn's first item started, the turn starts no more items. */
   maxMs: number;
+  /** The turn's clock in ms; default `performance.now` (tests inject their own). */
+  now?: () => number;
 }
 
 /** Large enough for storms of cheap entity batches, small enough that a probe waits a few ms at most. */
@@ -98,7 +100,7 @@ export class WorkScheduler {
 
   private runSlot(turn: Turn): void {
     turn.left--;
-    const now = performance.now();
+    const now = this.limits.now ? this.limits.now() : performance.now();
     turn.startedAt ??= now;
     const withinBudget = turn.started < this.limits.maxItems && now - turn.startedAt < this.limits.maxMs;
     if (withinBudget && this.queued > 0) {
