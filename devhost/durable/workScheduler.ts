@@ -2,10 +2,15 @@
  * Fair dispatch of the engine's work items (orchestration episodes, entity batches, activity invocations).
  *
  * Items wait in one FIFO and are started from `setImmediate` callbacks, in bounded turns: a turn starts at
- * most `maxItems` items and stops starting more once `maxMs` have passed since its first item started.
- * Between turns the event loop serves I/O (HTTP requests, `/admin/host/status`), timers and signals, so a
- * chain of synchronous activities or an orchestration that continues as new without pause cannot starve
- * them. On the real host this fairness comes for free: the Node worker receives every invocation as its own
+ * most `maxItems` items and stops starting more once its time budget has passed since its first item
+ * started. Between turns the event loop serves I/O (HTTP requests, `/admin/host/status`), timers and
+ * signals, so a chain of synchronous activities or an orchestration that continues as new without pause
+ * cannot starve them.
+ *
+ * The budget is `minMs`, except for a turn that follows one which left work queued: that one may take as
+ * long as the rest of the event loop took since (between `minMs` and `maxMs`). Under a load of requests and
+ * engine work at once (a storm of starters waiting on their entities) the engine gets about half the
+ * thread, not just `minMs` per pass of the loop; with little else to serve, turns stay short. On the real host this fairness comes for free: the Node worker receives every invocation as its own
  * gRPC message, handled in its own I/O callback (azure-functions-nodejs-worker, src/setupEventStream.ts),
  * and the host's HTTP server runs in another process.
  *
@@ -26,20 +31,28 @@ export type WorkItem = () => Promise<void> | void;
 export interface TurnLimits {
   /** Items started per turn at most. */
   maxItems: number;
-  /** Once this many ms have passed since a turn's first item started, the turn starts no more items. */
+  /** A turn's time budget (ms since its first item started), when no work was left waiting before it. */
+  minMs: number;
+  /** The largest budget: one that follows a turn which left work queued gets the time the loop took since. */
   maxMs: number;
-  /** The turn's clock in ms; default `performance.now` (tests inject their own). */
+  /** The turns' clock in ms; default `performance.now` (tests inject their own). */
   now?: () => number;
 }
 
-/** Large enough for storms of cheap entity batches, small enough that a probe waits a few ms at most. */
-export const DEFAULT_TURN_LIMITS: TurnLimits = { maxItems: 64, maxMs: 10 };
+/**
+ * A status probe waits for one turn at most: 10 ms while the engine works alone, up to 50 ms while requests
+ * keep the loop as busy. 256 cheap entity batches fit in a turn.
+ */
+export const DEFAULT_TURN_LIMITS: TurnLimits = { maxItems: 256, minMs: 10, maxMs: 50 };
 
 interface Turn {
   slots: NodeJS.Immediate[];
   /** Slots that have not run yet. */
   left: number;
+  /** When the previous turn ended leaving work queued (this turn continues it). */
+  backlogSince?: number;
   startedAt?: number;
+  budgetMs: number;
   started: number;
 }
 
@@ -79,7 +92,7 @@ export class WorkScheduler {
     for (let i = 0; i < dropped; i++) this.work.end();
   }
 
-  private arm(): void {
+  private arm(backlogSince?: number): void {
     const turn = this.turn;
     if (turn) {
       // Not begun yet: the new item gets a slot in it. Otherwise the turn's last slot arms the next turn.
@@ -88,7 +101,7 @@ export class WorkScheduler {
     }
     const slots = Math.min(this.queued, this.limits.maxItems);
     if (slots === 0) return;
-    const next: Turn = { slots: [], left: 0, started: 0 };
+    const next: Turn = { slots: [], left: 0, backlogSince, budgetMs: this.limits.minMs, started: 0 };
     this.turn = next;
     for (let i = 0; i < slots; i++) this.addSlot(next);
   }
@@ -100,9 +113,14 @@ export class WorkScheduler {
 
   private runSlot(turn: Turn): void {
     turn.left--;
+    const { minMs, maxMs, maxItems } = this.limits;
     const now = this.limits.now ? this.limits.now() : performance.now();
-    turn.startedAt ??= now;
-    const withinBudget = turn.started < this.limits.maxItems && now - turn.startedAt < this.limits.maxMs;
+    if (turn.startedAt === undefined) {
+      turn.startedAt = now;
+      if (turn.backlogSince !== undefined)
+        turn.budgetMs = Math.min(maxMs, Math.max(minMs, now - turn.backlogSince));
+    }
+    const withinBudget = turn.started < maxItems && now - turn.startedAt < turn.budgetMs;
     if (withinBudget && this.queued > 0) {
       turn.started++;
       this.start(this.take());
@@ -113,7 +131,7 @@ export class WorkScheduler {
     // The turn is over: cancel its unused slots and arm the next turn if work waits.
     for (const slot of turn.slots) clearImmediate(slot);
     if (this.turn === turn) this.turn = undefined;
-    this.arm();
+    this.arm(this.queued > 0 ? now : undefined);
   }
 
   private take(): WorkItem {

@@ -25,7 +25,7 @@ function setup(limits: TurnLimits) {
 }
 
 test("items run in FIFO order, at most maxItems per turn, with a macrotask between turns", async () => {
-  const { work, scheduler } = setup({ maxItems: 2, maxMs: 1_000 });
+  const { work, scheduler } = setup({ maxItems: 2, minMs: 1_000, maxMs: 1_000 });
   const log: string[] = [];
   for (let i = 0; i < 5; i++) scheduler.enqueue(() => void log.push(`item ${i}`));
   expect(work.isIdle()).toBe(false);
@@ -34,9 +34,9 @@ test("items run in FIFO order, at most maxItems per turn, with a macrotask betwe
   expect(log).toEqual(["item 0", "item 1", "tick", "item 2", "item 3", "tick", "item 4", "tick"]);
 });
 
-test("a turn starts no more items once maxMs have passed, counting the time items spend in microtasks", async () => {
+test("a turn starts no more items once minMs have passed, counting the time items spend in microtasks", async () => {
   let now = 0;
-  const { work, scheduler } = setup({ maxItems: 100, maxMs: 10, now: () => now });
+  const { work, scheduler } = setup({ maxItems: 100, minMs: 10, maxMs: 10, now: () => now });
   const log: string[] = [];
   for (let i = 0; i < 4; i++) {
     scheduler.enqueue(async () => {
@@ -51,8 +51,36 @@ test("a turn starts no more items once maxMs have passed, counting the time item
   expect(log).toEqual(["item 0", "item 1", "tick", "item 2", "item 3", "tick"]);
 });
 
+test.each([
+  { ioMs: 30, expectedTurns: [2, 5, 1], items: 8 },
+  { ioMs: 100, expectedTurns: [2, 9, 1], items: 12 },
+])(
+  "a turn that follows one which left work queued may take as long as the loop took since ($ioMs ms, at most maxMs)",
+  async ({ ioMs, expectedTurns, items }) => {
+    let now = 0;
+    const { work, scheduler } = setup({ maxItems: 100, minMs: 10, maxMs: 50, now: () => now });
+    const perTurn: number[] = [0];
+    for (let i = 0; i < items; i++) {
+      scheduler.enqueue(async () => {
+        await Promise.resolve();
+        now += 6;
+        perTurn[perTurn.length - 1]++;
+      });
+    }
+    // Between turns the loop "serves requests" for ioMs.
+    setImmediate(function io() {
+      now += ioMs;
+      perTurn.push(0);
+      if (!work.isIdle() && perTurn.length < 100) setImmediate(io);
+    });
+    await work.whenIdle();
+    // 2 items in the first turn (budget 10 ms); then ioMs (capped at 50) per turn while work waits.
+    expect(perTurn.filter((n) => n > 0)).toEqual(expectedTurns);
+  },
+);
+
 test("an item queued while a turn runs goes to the next turn; items queued before it begins join it", async () => {
-  const { work, scheduler } = setup({ maxItems: 10, maxMs: 1_000 });
+  const { work, scheduler } = setup({ maxItems: 10, minMs: 1_000, maxMs: 1_000 });
   const log: string[] = [];
   scheduler.enqueue(() => {
     log.push("a");
@@ -65,7 +93,7 @@ test("an item queued while a turn runs goes to the next turn; items queued befor
 });
 
 test("an idle scheduler arms nothing, and whenIdle waits for the items' own promises", async () => {
-  const { work, scheduler } = setup({ maxItems: 10, maxMs: 1_000 });
+  const { work, scheduler } = setup({ maxItems: 10, minMs: 1_000, maxMs: 1_000 });
   const immediates = () => process.getActiveResourcesInfo().filter((r) => r === "Immediate").length;
   const before = immediates();
   let release!: () => void;
@@ -87,7 +115,7 @@ test("an idle scheduler arms nothing, and whenIdle waits for the items' own prom
 });
 
 test("stop drops queued items and later ones; a running item still finishes", async () => {
-  const { work, scheduler } = setup({ maxItems: 1, maxMs: 1_000 });
+  const { work, scheduler } = setup({ maxItems: 1, minMs: 1_000, maxMs: 1_000 });
   const log: string[] = [];
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -110,7 +138,7 @@ test("stop drops queued items and later ones; a running item still finishes", as
 });
 
 test("an item that throws or rejects is reported and the queue goes on", async () => {
-  const { work, errors, scheduler } = setup({ maxItems: 10, maxMs: 1_000 });
+  const { work, errors, scheduler } = setup({ maxItems: 10, minMs: 1_000, maxMs: 1_000 });
   const log: string[] = [];
   scheduler.enqueue(() => {
     throw new Error("sync");
