@@ -48,6 +48,11 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** What a request is for, named in the log when a stop gives up on it. */
+interface InFlightRequest {
+  label: string;
+}
+
 function queryValue(query: string, name: string): string | undefined {
   if (!query.includes(`${name}=`)) return undefined;
   return new URLSearchParams(query).get(name) ?? undefined;
@@ -56,6 +61,9 @@ function queryValue(query: string, name: string): string | undefined {
 export class DevHttpServer {
   readonly server: http.Server;
   private port = 0;
+  private stopping = false;
+  private readonly inFlight = new Map<http.ServerResponse, InFlightRequest>();
+  private whenDrained: (() => void)[] = [];
 
   constructor(private readonly options: HttpServerOptions) {
     this.server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
@@ -75,26 +83,108 @@ export class DevHttpServer {
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  /**
+   * The host is shutting down: from now on function and other requests get a 503 (the management API still
+   * answers, since in-flight functions call it to finish) and every response closes its connection. The
+   * listener stays open until `close`, so a caller that connects meanwhile gets an answer rather than a
+   * refused connection. Idle keep-alive connections are closed by `close`, not now: functions in flight
+   * hold some of them in their own client pools (this process calls itself), and one closed under a request
+   * it is about to send would fail that request.
+   */
+  beginStopping(): void {
+    this.stopping = true;
+    for (const res of this.inFlight.keys()) if (!res.headersSent) res.setHeader("connection", "close");
+  }
+
+  /** Requests being answered, described for the log. */
+  requestsInFlight(): string[] {
+    return [...this.inFlight.values()].map((r) => r.label);
+  }
+
+  /** Resolves once no request is being answered. */
+  whenRequestsDone(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenDrained.push(resolve));
+  }
+
+  /** Answers every request still in flight with a 503 (their functions' answers, if any come, are dropped). */
+  abandonRequests(detail: string): void {
+    for (const res of this.inFlight.keys()) {
+      if (res.headersSent) continue;
+      res.setHeader("connection", "close");
+      writeJson(res, 503, { error: "HostStopping", detail });
+    }
+  }
+
+  /**
+   * Stops listening and closes idle keep-alive connections, answers any request still unanswered with a 503,
+   * and closes the remaining connections once the answers are handed to the kernel (closing a socket earlier
+   * could cut one short).
+   */
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    this.abandonRequests("The host is shutting down.");
+    await this.whenRequestsDone();
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const done = this.options.tracker.begin();
-    res.once("finish", done);
-    res.once("close", done);
-    this.handle(req, res).catch((err: unknown) => {
+    const entry: InFlightRequest = { label: `${req.method ?? "GET"} ${req.url ?? "/"}` };
+    this.inFlight.set(res, entry);
+    const ended = (): void => {
+      done();
+      if (!this.inFlight.delete(res) || this.inFlight.size > 0) return;
+      const waiters = this.whenDrained;
+      this.whenDrained = [];
+      for (const resolve of waiters) resolve();
+    };
+    res.once("finish", ended);
+    res.once("close", ended);
+    if (this.stopping) {
+      res.setHeader("connection", "close");
+      if (!this.isManagementOrStatus(req.url ?? "/")) {
+        this.refuseWhileStopping(req, res);
+        return;
+      }
+    }
+    this.handle(req, res, entry).catch((err: unknown) => {
       this.options.log("error", `Request ${req.method} ${req.url} failed: ${(err as Error)?.stack ?? err}`);
       if (!res.headersSent) writeJson(res, 500, { error: "InternalServerError", message: String(err) });
-      else res.destroy();
+      else if (!res.writableEnded) res.destroy();
     });
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private isManagementOrStatus(rawUrl: string): boolean {
+    const q = rawUrl.indexOf("?");
+    const lowerPath = (q < 0 ? rawUrl : rawUrl.slice(0, q)).toLowerCase();
+    if (lowerPath === "/admin/host/status") return true;
+    return [`${WEBHOOK_PATH}/`, ...this.options.managementMounts()].some(
+      (mount) => lowerPath.startsWith(mount.toLowerCase()) || lowerPath === mount.slice(0, -1).toLowerCase(),
+    );
+  }
+
+  /**
+   * A request that arrives while the host stops. The real host holds non-admin requests while it is not
+   * running and answers 503 "Function host is not running." after 30 s (azure-functions-host,
+   * HostAvailabilityCheckMiddleware and ScriptHostManagerExtensions.DelayUntilHostReady); this host is about
+   * to exit, so it answers at once. The body is read first: closing a socket with unread data resets it.
+   */
+  private refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse): void {
+    readBody(req).then(
+      () => writeJson(res, 503, { error: "HostStopping", detail: "The host is shutting down." }),
+      () => res.destroy(),
+    );
+  }
+
+  private async handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    entry: InFlightRequest,
+  ): Promise<void> {
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
@@ -105,7 +195,10 @@ export class DevHttpServer {
 
     if (lowerPath === "/admin/host/status") {
       await readBody(req);
-      if (this.options.isRunning()) writeJson(res, 200, { state: "Running" });
+      // Admin routes answer in every state; the real host's status reads "Stopping" while it stops
+      // (azure-functions-host, HostController.GetHostStatus and ScriptHostState).
+      if (this.stopping) writeJson(res, 200, { state: "Stopping" });
+      else if (this.options.isRunning()) writeJson(res, 200, { state: "Running" });
       else writeJson(res, 503, { state: "Initialized" });
       return;
     }
@@ -121,7 +214,7 @@ export class DevHttpServer {
           body: body.toString("utf8"),
           origin,
         });
-        writeManagementResponse(res, response);
+        if (!res.headersSent) writeManagementResponse(res, response);
         return;
       }
     }
@@ -133,6 +226,7 @@ export class DevHttpServer {
       return;
     }
     const { route, params } = match;
+    entry.label = `httpTrigger '${route.name}' (${method} ${pathname})`;
     if (route.authLevel !== "anonymous" && this.options.keys) {
       const key = (req.headers["x-functions-key"] as string | undefined) ?? queryValue(query, "code");
       if (!isAuthorized(this.options.keys, route.authLevel, route.name, key)) {
@@ -151,11 +245,13 @@ export class DevHttpServer {
     const request = rpcHttpRequest(req, origin + rawUrl, params, body);
     try {
       const response = await this.options.invoker.invokeHttp(route.fn, request);
-      writeRpcHttpResponse(res, response);
+      // Already answered when a stop gave up on this invocation.
+      if (!res.headersSent) writeRpcHttpResponse(res, response);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.options.log("error", `Executed '${route.name}' (Failed): ${message}`, route.name);
-      writeJson(res, 500, { error: "FunctionInvocationError", function: route.name, message });
+      if (!res.headersSent)
+        writeJson(res, 500, { error: "FunctionInvocationError", function: route.name, message });
     }
   }
 }
