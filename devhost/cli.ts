@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
  * `node dist/devhost/cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX]
- * [--latency-seed N] [--verbose] [--quiet]`
+ * [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]`
  * A local stand-in for `func start`: serves the app's functions and the Durable management API.
  * `--latency` makes it a slow backend: every Durable message arrives MIN..MAX ms late (see durable/latency.ts).
+ * Ctrl-C / SIGTERM stops it (in-flight work gets `--shutdown-timeout` ms, default 5000); a second one exits
+ * at once.
  */
 import type { LatencyOptions } from "./contracts";
 import { DEFAULT_LATENCY_SEED, latencyProblem } from "./durable/latency";
 import { formatFunctionList } from "./functionList";
 import { parseHostKeys, type HostKeys } from "./http/auth";
-import { defaultAppDir, startHost } from "./host";
+import { defaultAppDir, shutdownTimeoutProblem, startHost, type DevHost } from "./host";
 import type { RuntimeLog } from "./invoker";
 
 export interface CliOptions {
@@ -21,10 +23,12 @@ export interface CliOptions {
   quiet: boolean;
   /** Delay every Durable message (`--latency`, `--latency-seed`); the seed is always set. */
   latency?: Required<LatencyOptions>;
+  /** How long a stop lets in-flight work finish (`--shutdown-timeout`); default: the host's. */
+  shutdownTimeoutMs?: number;
 }
 
 const USAGE =
-  "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--verbose] [--quiet]";
+  "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]";
 
 /** `--latency MIN-MAX` or `--latency N` (N-N), whole milliseconds. */
 export function parseLatency(text: string): { minMs: number; maxMs: number } {
@@ -80,6 +84,14 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case "--latency-seed":
         seed = parseLatencySeed(value());
         break;
+      case "--shutdown-timeout": {
+        const text = value();
+        const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+        const problem = shutdownTimeoutProblem(ms);
+        if (problem) throw new Error(`Invalid --shutdown-timeout "${text}": ${problem}\n${USAGE}`);
+        options.shutdownTimeoutMs = ms;
+        break;
+      }
       case "--verbose":
         options.verbose = true;
         break;
@@ -116,23 +128,10 @@ async function main(): Promise<void> {
     log,
     traceInvocations: !options.quiet,
     latency: options.latency,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
   });
-  let stopping = false;
-  const shutdown = (): void => {
-    if (stopping) return;
-    stopping = true;
-    host.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  // Before "Host started": whoever waits for that line may stop us at once.
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
-
+  // Before "Host started": whoever waits for that line may signal at once.
+  handleStopSignals(host);
   process.stdout.write(
     "\n" +
       formatFunctionList(host.functions, `http://localhost:${host.port}`, host.config.routePrefix) +
@@ -140,6 +139,39 @@ async function main(): Promise<void> {
   );
   if (options.latency) console.log(describeLatency(options.latency));
   console.log("Host started");
+}
+
+/** Exit codes of a process ended by a signal (128 + its number), used when a second signal cuts a stop short. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * The first SIGINT / SIGTERM stops the host cleanly (exit code 0); a second one while it stops abandons what
+ * is still in flight (in-flight requests are still answered, 503) and exits at once, like a console host
+ * whose second Ctrl-C ends it.
+ */
+function handleStopSignals(host: DevHost): void {
+  let stopping = false;
+  let exitCode = 0;
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES): void => {
+    if (stopping) {
+      console.error(`${signal} while stopping: exiting at once`);
+      exitCode = SIGNAL_EXIT_CODES[signal];
+      void host.stopNow();
+      // The 503 answers are written on the next ticks; exit right after them.
+      setImmediate(() => process.exit(exitCode));
+      return;
+    }
+    stopping = true;
+    host.stop().then(
+      () => process.exit(exitCode),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 }
 
 if (require.main === module) {

@@ -64,6 +64,10 @@ export interface DurableEngine {
   isIdle(): boolean;
   /** Resolves the next time the engine becomes idle (immediately when it is idle). */
   whenIdle(): Promise<void>;
+  /**
+   * Starts no new work: queued work items, messages still on their way and durable timers are dropped.
+   * Resolves once the work items already running have finished (the host bounds that wait).
+   */
   stop(): Promise<void>;
 }
 

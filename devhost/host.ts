@@ -9,7 +9,7 @@ import { ActivityTracker } from "./activity";
 import { loadApp, type HostConfig } from "./appLoader";
 import { describeUnsupported, unsupportedBindings } from "./bindingSupport";
 import { Clock } from "./clock";
-import type { DurableEngine, DurableEngineOptions, LatencyOptions } from "./contracts";
+import type { DurableEngine, DurableEngineOptions, FunctionInvoker, LatencyOptions } from "./contracts";
 import { createDurableEngine } from "./durable/engine";
 import { describeFunctions, type FunctionInfo } from "./functionList";
 import { isFunctionDisabled } from "./functionSettings";
@@ -31,6 +31,7 @@ import { DevHttpServer, WEBHOOK_PATH } from "./http/server";
 import { HttpStreamProxy } from "./http/streamProxy";
 import { bindingValue } from "./http/webhookUrls";
 import { RuntimeInvoker, type RuntimeLog } from "./invoker";
+import { RunningInvocations } from "./runningInvocations";
 import { TimerTriggers } from "./timerTriggers";
 import { httpStreamUri, negotiateCapabilities } from "./workerCapabilities";
 
@@ -67,7 +68,17 @@ export interface StartHostOptions {
    * clock (`waitForIdle` waits for it, `advanceTime` brings it forward); default: no delay.
    */
   latency?: LatencyOptions;
+  /**
+   * How long `stop` lets in-flight work finish before it abandons it (and says so in the log); default
+   * DEFAULT_SHUTDOWN_TIMEOUT_MS.
+   */
+  shutdownTimeoutMs?: number;
 }
+
+/** What `stop` allows in-flight work by default. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
+/** The longest accepted shutdown bound: 10 minutes. */
+export const MAX_SHUTDOWN_TIMEOUT_MS = 600_000;
 
 export interface DevHost {
   baseUrl: string;
@@ -82,7 +93,15 @@ export interface DevHost {
   waitForIdle(): Promise<void>;
   /** Moves the clock forward (firing due timers) and waits for the host to be idle again. */
   advanceTime(ms: number): Promise<void>;
+  /**
+   * Shuts down: takes no new work (function requests get a 503), lets in-flight requests and invocations
+   * finish within `shutdownTimeoutMs` (then answers the requests left with a 503 and logs what it
+   * abandoned), closes every connection and runs the appTerminate hooks. Calling it again returns the same
+   * promise.
+   */
   stop(): Promise<void>;
+  /** Like `stop`, but abandons what is still in flight at once (the CLI's second Ctrl-C / SIGTERM). */
+  stopNow(): Promise<void>;
 }
 
 /** The repo root: the first directory above this file with a package.json (works from devhost/ and dist/devhost/). */
@@ -135,6 +154,9 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   const givenKeys =
     options.keys ?? (process.env[KEYS_ENV] ? parseHostKeys(process.env[KEYS_ENV]) : undefined);
   const keys = keysConfigured(givenKeys) ? withExtensionKey(givenKeys, DURABLE_EXTENSION) : undefined;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const problem = shutdownTimeoutProblem(shutdownTimeoutMs);
+  if (problem) throw new Error(`Invalid shutdownTimeoutMs ${shutdownTimeoutMs}: ${problem}`);
   const hostname = options.hostname ?? "127.0.0.1";
   const clock = new Clock({ shiftGlobalDate: options.virtualTime === true });
   cleanups.push(() => clock.dispose());
@@ -169,10 +191,21 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   const streaming = streamUri ? new HttpStreamProxy(streamUri, invoker, log) : undefined;
   if (streaming) cleanups.push(() => streaming.close());
 
+  // Every invocation the engine and the timers make is named, so that a stop that gives up can say which.
+  const invocations = new RunningInvocations();
+  const engineInvoker: FunctionInvoker = {
+    hasFunction: (name, type) => invoker.hasFunction(name, type),
+    invoke: (name, type, value) => invocations.track(`${type} '${name}'`, invoker.invoke(name, type, value)),
+  };
+  const timerInvoker = {
+    invokeTimer: (fn: Parameters<RuntimeInvoker["invokeTimer"]>[0], info: Record<string, unknown>) =>
+      invocations.track(`timerTrigger '${fn.metadata.name}'`, invoker.invokeTimer(fn, info)),
+  };
+
   const engineLog = (level: "information" | "warning" | "error", message: string): void =>
     log(level, message);
   const durableEngine = (options.createEngine ?? createDurableEngine)({
-    invoker,
+    invoker: engineInvoker,
     clock,
     hubName: config.hubName,
     overridableExistingInstanceStates: config.overridableExistingInstanceStates,
@@ -185,7 +218,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
   const routes = httpRoutesOf(registry);
   const enabledFunctions = [...registry.functions.values()].filter((f) => !disabled.has(f.metadata.name));
-  const timers = new TimerTriggers(enabledFunctions, clock, invoker, log);
+  const timers = new TimerTriggers(enabledFunctions, clock, timerInvoker, log);
   const server = new DevHttpServer({
     routes: new RouteTable(routes, config.routePrefix),
     invoker,
@@ -237,11 +270,46 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   };
 
   let stopped: Promise<void> | undefined;
+  /** Ends the grace period at once (set while `stop` waits for in-flight work). */
+  let endGrace: (() => void) | undefined;
+  let abandoned = false;
+
+  /** Answers the requests still in flight with a 503 and logs what is left running. */
+  const abandon = (why: string, detail: string): void => {
+    if (abandoned) return;
+    abandoned = true;
+    const left = [...server.requestsInFlight(), ...invocations.list()];
+    if (left.length > 0) log("warning", `${why}; abandoned what was still running: ${left.join(", ")}`);
+    server.abandonRequests(detail);
+  };
+
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      log("information", "Stopping host...");
       running = false;
+      server.beginStopping();
       timers.stop();
-      await durableEngine.stop();
+      // The engine runs on while requests or timer invocations are in flight (a starter waits on its
+      // entity's decision); then it starts no new work item and the running ones finish.
+      let engineStopping: Promise<void> | undefined;
+      const drained = Promise.all([server.whenRequestsDone(), timers.whenSettled()]).then(
+        () => (engineStopping = durableEngine.stop()),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        endGrace = resolve;
+        timer = setTimeout(resolve, shutdownTimeoutMs);
+      });
+      const inTime = await Promise.race([drained.then(() => true), graceOver.then(() => false)]);
+      clearTimeout(timer);
+      endGrace = undefined;
+      if (!inTime) {
+        abandon(
+          `Host did not shut down within ${shutdownTimeoutMs} ms`,
+          `The host stopped before this request finished (shutdown bound: ${shutdownTimeoutMs} ms).`,
+        );
+        engineStopping ??= durableEngine.stop();
+      }
       await server.close();
       streaming?.close();
       await worker.close();
@@ -251,8 +319,16 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
       clock.dispose();
       releaseHostname();
       deactivateRegistry(registry);
+      log("information", "Host shutdown completed.");
     })();
     return stopped;
+  };
+
+  const stopNow = (): Promise<void> => {
+    const stopping = stop();
+    abandon("Stopping at once", "The host stopped at once before this request finished.");
+    endGrace?.();
+    return stopping;
   };
 
   return {
@@ -269,6 +345,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
       await waitForIdle();
     },
     stop,
+    stopNow,
   };
 }
 
@@ -277,4 +354,11 @@ function presentedKey(request: RpcHttpData): string | undefined {
   return (
     request.nullableHeaders?.["x-functions-key"]?.value ?? request.nullableQuery?.code?.value ?? undefined
   );
+}
+
+/** Why `ms` is not an acceptable shutdown bound, or undefined when it is. */
+export function shutdownTimeoutProblem(ms: number): string | undefined {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_SHUTDOWN_TIMEOUT_MS)
+    return `the bound must be whole milliseconds from 0 to ${MAX_SHUTDOWN_TIMEOUT_MS}`;
+  return undefined;
 }

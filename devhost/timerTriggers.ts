@@ -66,7 +66,7 @@ export class TimerTriggers {
   constructor(
     functions: Iterable<RegisteredFunction>,
     private readonly clock: Clock,
-    private readonly invoker: RuntimeInvoker,
+    private readonly invoker: Pick<RuntimeInvoker, "invokeTimer">,
     private readonly log: RuntimeLog,
   ) {
     for (const fn of functions) {

@@ -1,5 +1,5 @@
 import type { FunctionInvoker } from "../contracts";
-import type { WorkTracker } from "./workTracker";
+import type { WorkScheduler } from "./workScheduler";
 
 export type ActivityOutcome = { ok: true; result: unknown } | { ok: false; failure: TaskFailure };
 
@@ -10,19 +10,16 @@ export interface TaskFailure {
   FailureDetails?: unknown;
 }
 
-/** Runs activity functions as soon as they are scheduled; any number run concurrently. */
+/** Runs activity functions as fair work items as soon as they are scheduled; any number run concurrently. */
 export class ActivityRunner {
   constructor(
     private readonly invoker: FunctionInvoker,
-    private readonly work: WorkTracker,
+    private readonly scheduler: WorkScheduler,
   ) {}
 
   run(name: string, input: unknown, done: (outcome: ActivityOutcome) => void): void {
-    this.work.begin();
     // `done` (which queues the orchestrator's next episode) runs before the work item ends.
-    this.invoke(name, input)
-      .then(done)
-      .finally(() => this.work.end());
+    this.scheduler.enqueue(() => this.invoke(name, input).then(done));
   }
 
   private async invoke(name: string, input: unknown): Promise<ActivityOutcome> {

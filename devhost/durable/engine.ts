@@ -1,7 +1,8 @@
 /**
  * The devhost's Durable engine: orchestrations, activities, entities and the management API over a store.
- * Work is dispatched as soon as it arrives (microtasks), never on a polling tick; with `latency`, messages
- * arrive late (see ./latency).
+ * Work is dispatched as soon as it arrives, never on a polling tick, in bounded turns that leave the event
+ * loop to HTTP requests and timers in between (see ./workScheduler); with `latency`, messages arrive late
+ * (see ./latency).
  */
 import type {
   DurableEngine,
@@ -16,6 +17,7 @@ import { buildClientInput, ManagementApi } from "./managementApi";
 import { MemoryStore } from "./memoryStore";
 import { OrchestrationRunner, type Log } from "./orchestrationRunner";
 import type { DurableStore } from "./store";
+import { WorkScheduler, type TurnLimits } from "./workScheduler";
 import { WorkTracker } from "./workTracker";
 
 export const DEFAULT_WEBHOOK_PATH = "/runtime/webhooks/durabletask";
@@ -25,6 +27,8 @@ export interface DurableEngineInternals {
   store?: DurableStore;
   /** Highest OOProc replay schema offered to the SDK: 0 (V1) .. 3 (V4, default). */
   schemaVersion?: number;
+  /** How much work one scheduler turn may start (default DEFAULT_TURN_LIMITS). */
+  turnLimits?: TurnLimits;
 }
 
 export function createDurableEngine(
@@ -35,7 +39,12 @@ export function createDurableEngine(
   const work = new WorkTracker();
   const log: Log = options.log ?? (() => undefined);
   const webhookPath = (options.webhookPath ?? DEFAULT_WEBHOOK_PATH).replace(/\/+$/, "");
-  const activities = new ActivityRunner(options.invoker, work);
+  const scheduler = new WorkScheduler(
+    work,
+    (err) => log("error", `Durable engine error in a work item: ${String(err)}`),
+    internals.turnLimits,
+  );
+  const activities = new ActivityRunner(options.invoker, scheduler);
   const messages = messageDelivery(options.latency, options.clock, work, (err) =>
     log("error", `Durable engine error delivering a message: ${String(err)}`),
   );
@@ -46,7 +55,7 @@ export function createDurableEngine(
     store,
     invoker: options.invoker,
     clock: options.clock,
-    work,
+    scheduler,
     log,
     messages,
     respond: (from, instanceId, executionId, event) =>
@@ -56,7 +65,7 @@ export function createDurableEngine(
     store,
     invoker: options.invoker,
     clock: options.clock,
-    work,
+    scheduler,
     activities,
     log,
     schemaVersion: internals.schemaVersion ?? 3,
@@ -87,9 +96,11 @@ export function createDurableEngine(
     isIdle: () => work.isIdle(),
     whenIdle: () => work.whenIdle(),
     async stop(): Promise<void> {
-      // Messages still on their way (latency on) are dropped rather than awaited; running work finishes.
+      // Like a task hub worker that stops: nothing new starts. Queued work items and messages still on their
+      // way (latency on) are dropped rather than awaited; the items already running finish.
       messages.stop();
       orchestrations.stop();
+      scheduler.stop();
       await work.whenIdle();
     },
   };

@@ -11,13 +11,14 @@ import { EventType, historyEvent, type HistoryEvent } from "./history";
 import type { MessageDelivery } from "./latency";
 import type { Log } from "./orchestrationRunner";
 import type { DurableStore, EntityOperation, EntityRecord } from "./store";
-import type { WorkTracker } from "./workTracker";
+import type { WorkScheduler } from "./workScheduler";
 
 export interface EntityRunnerDeps {
   store: DurableStore;
   invoker: FunctionInvoker;
   clock: Clock;
-  work: WorkTracker;
+  /** Runs batches as fair work items (see ./workScheduler). */
+  scheduler: WorkScheduler;
   log: Log;
   /** Carries every operation sent to an entity (immediately, or late with latency on). */
   messages: MessageDelivery;
@@ -89,10 +90,7 @@ export class EntityRunner {
   private schedule(entityId: string): void {
     if (this.queued.has(entityId) || this.running.has(entityId)) return;
     this.queued.add(entityId);
-    this.deps.work.begin();
-    queueMicrotask(() => {
-      this.runBatch(entityId).finally(() => this.deps.work.end());
-    });
+    this.deps.scheduler.enqueue(() => this.runBatch(entityId));
   }
 
   private functionName(name: string): string | undefined {

@@ -42,7 +42,7 @@ import {
 import { continueHttpPolling, httpAllocatesOnReplay, pollAfterTimer } from "./httpTasks";
 import { pendingTimers, restartChildTask, resumeRewoundTasks, rewindHistory } from "./rewind";
 import { allocatesOnReplay, continueRetry } from "./taskRetries";
-import type { WorkTracker } from "./workTracker";
+import type { WorkScheduler } from "./workScheduler";
 
 export type Log = (level: "information" | "warning" | "error", message: string) => void;
 
@@ -50,7 +50,8 @@ export interface OrchestrationRunnerDeps {
   store: DurableStore;
   invoker: FunctionInvoker;
   clock: Clock;
-  work: WorkTracker;
+  /** Runs episodes as fair work items (see ./workScheduler). */
+  scheduler: WorkScheduler;
   activities: ActivityRunner;
   log: Log;
   /** Highest OOProc replay schema offered to the SDK (ReplaySchema: V1=0 .. V4=3). */
@@ -294,10 +295,7 @@ export class OrchestrationRunner {
     if (this.queued.has(instanceId) || this.running.has(instanceId) || this.awaitingStart.has(instanceId))
       return;
     this.queued.add(instanceId);
-    this.deps.work.begin();
-    queueMicrotask(() => {
-      this.runEpisode(instanceId).finally(() => this.deps.work.end());
-    });
+    this.deps.scheduler.enqueue(() => this.runEpisode(instanceId));
   }
 
   private async runEpisode(instanceId: string): Promise<void> {
@@ -440,10 +438,10 @@ export class OrchestrationRunner {
     taskId: number,
     request: DurableHttpRequest,
   ): void {
+    // A work item like an activity's: it counts as work in flight until its result is sent.
     this.deps.messages.send(undefined, () => {
-      this.deps.work.begin();
-      sendDurableHttp(request)
-        .then((outcome) => {
+      this.deps.scheduler.enqueue(() =>
+        sendDurableHttp(request).then((outcome) => {
           const now = this.deps.clock.now();
           const event = outcome.ok
             ? historyEvent(EventType.TaskCompleted, now, {
@@ -452,8 +450,8 @@ export class OrchestrationRunner {
               })
             : failedEvent(EventType.TaskFailed, taskId, outcome.failure, now);
           this.sendEvent(undefined, instanceId, executionId, event);
-        })
-        .finally(() => this.deps.work.end());
+        }),
+      );
     });
   }
 

@@ -10,7 +10,7 @@ export class WorkTracker {
 
   end(): void {
     this.active--;
-    // Checked on a later microtask so work queued by the finishing item's continuation is seen first.
+    // Checked on a later macrotask so work queued by the finishing item's continuation is seen first.
     if (this.active === 0 && !this.checkQueued && this.waiters.length > 0) {
       this.checkQueued = true;
       setImmediate(() => {

@@ -46,6 +46,11 @@ export interface HttpServerOptions {
   streaming?: HttpStreamProxy;
 }
 
+/** What a request is for, named in the log when a stop gives up on it. */
+interface InFlightRequest {
+  label: string;
+}
+
 /** Where a request goes once its path is known. */
 type Mount = { kind: "webhook" | "rpc"; path: string };
 
@@ -87,6 +92,9 @@ export class DevHttpServer {
   readonly server: http.Server;
   /** host:port of the listening address, for URLs when a request's Host header is missing or invalid. */
   private authority = "127.0.0.1:0";
+  private stopping = false;
+  private readonly inFlight = new Map<http.ServerResponse, InFlightRequest>();
+  private whenDrained: (() => void)[] = [];
 
   constructor(private readonly options: HttpServerOptions) {
     this.server = http.createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res, false));
@@ -128,24 +136,97 @@ export class DevHttpServer {
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  /**
+   * The host is shutting down: from now on function and other requests get a 503 (the management API still
+   * answers, since in-flight functions call it to finish) and every response closes its connection. The
+   * listener stays open until `close`, so a caller that connects meanwhile gets an answer rather than a
+   * refused connection. Idle keep-alive connections are closed by `close`, not now: functions in flight
+   * hold some of them in their own client pools (this process calls itself), and one closed under a request
+   * it is about to send would fail that request.
+   */
+  beginStopping(): void {
+    this.stopping = true;
+    for (const res of this.inFlight.keys()) if (!res.headersSent) res.setHeader("connection", "close");
+  }
+
+  /** Requests being answered, described for the log. */
+  requestsInFlight(): string[] {
+    return [...this.inFlight.values()].map((r) => r.label);
+  }
+
+  /** Resolves once no request is being answered. */
+  whenRequestsDone(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenDrained.push(resolve));
+  }
+
+  /** Answers every request still in flight with a 503 (their functions' answers, if any come, are dropped). */
+  abandonRequests(detail: string): void {
+    for (const res of this.inFlight.keys()) {
+      if (res.headersSent) continue;
+      res.setHeader("connection", "close");
+      writeJson(res, 503, { error: "HostStopping", detail });
+    }
+  }
+
+  /**
+   * Stops listening and closes idle keep-alive connections, answers any request still unanswered with a 503,
+   * and closes the remaining connections once the answers are handed to the kernel (closing a socket earlier
+   * could cut one short).
+   */
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    this.abandonRequests("The host is shutting down.");
+    await this.whenRequestsDone();
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void {
     const done = this.options.tracker.begin();
-    res.once("finish", done);
-    res.once("close", done);
-    this.handle(req, res, expectsContinue).catch((err: unknown) => {
+    const entry: InFlightRequest = { label: `${req.method ?? "GET"} ${req.url ?? "/"}` };
+    this.inFlight.set(res, entry);
+    const ended = (): void => {
+      done();
+      if (!this.inFlight.delete(res) || this.inFlight.size > 0) return;
+      const waiters = this.whenDrained;
+      this.whenDrained = [];
+      for (const resolve of waiters) resolve();
+    };
+    res.once("finish", ended);
+    res.once("close", ended);
+    if (this.stopping) {
+      res.setHeader("connection", "close");
+      if (!this.isManagementOrStatus(req.url ?? "/")) {
+        this.refuseWhileStopping(req, res);
+        return;
+      }
+    }
+    this.handle(req, res, expectsContinue, entry).catch((err: unknown) => {
       this.options.log("error", `Request ${req.method} ${req.url} failed: ${(err as Error)?.stack ?? err}`);
       if (!res.headersSent)
         this.refuse(req, res, 500, { error: "InternalServerError", message: String(err) });
-      else res.destroy();
+      else if (!res.writableEnded) res.destroy();
     });
+  }
+
+  private isManagementOrStatus(rawUrl: string): boolean {
+    const target = parseRequestTarget(rawUrl);
+    if (!target) return false;
+    const lowerPath = target.path.toLowerCase();
+    return lowerPath === "/admin/host/status" || managementMount(lowerPath) !== undefined;
+  }
+
+  /**
+   * A request that arrives while the host stops. The real host holds non-admin requests while it is not
+   * running and answers 503 "Function host is not running." after 30 s (azure-functions-host,
+   * HostAvailabilityCheckMiddleware and ScriptHostManagerExtensions.DelayUntilHostReady); this host is about
+   * to exit, so it answers at once, without reading the body (the connection closes gracefully).
+   */
+  private refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.refuse(req, res, 503, { error: "HostStopping", detail: "The host is shutting down." }, true);
   }
 
   /** A JSON answer given without reading the request's body (or after giving up on it). */
@@ -164,6 +245,7 @@ export class DevHttpServer {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     expectsContinue: boolean,
+    entry: InFlightRequest,
   ): Promise<void> {
     const target = parseRequestTarget(req.url ?? "/");
     if (!target) {
@@ -179,13 +261,16 @@ export class DevHttpServer {
     const lowerPath = target.path.toLowerCase();
 
     if (lowerPath === "/admin/host/status") {
-      if (this.options.isRunning()) this.refuse(req, res, 200, { state: "Running" });
+      // Admin routes answer in every state; the real host's status reads "Stopping" while it stops
+      // (azure-functions-host, HostController.GetHostStatus and ScriptHostState).
+      if (this.stopping) this.refuse(req, res, 200, { state: "Stopping" });
+      else if (this.options.isRunning()) this.refuse(req, res, 200, { state: "Running" });
       else this.refuse(req, res, 503, { state: "Initialized" });
       return;
     }
     const mount = managementMount(lowerPath);
     if (mount) return this.serveManagement(req, res, ctx, mount);
-    return this.serveFunction(req, res, ctx);
+    return this.serveFunction(req, res, ctx, entry);
   }
 
   /** 413, and the connection closes: the rest of the body is not read. */
@@ -251,7 +336,8 @@ export class DevHttpServer {
     });
     const code = extensionKey(keys, DURABLE_EXTENSION);
     if (code !== undefined) response = responseWithCode(response, `${ctx.origin}${WEBHOOK_PATH}`, code);
-    writeManagementResponse(res, response);
+    // Already answered when a stop gave up on this request.
+    if (!res.headersSent) writeManagementResponse(res, response);
   }
 
   /** A function of an app with HTTP streaming: the body streams to the worker, within the limit. */
@@ -280,6 +366,7 @@ export class DevHttpServer {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     ctx: RequestContext,
+    entry: InFlightRequest,
   ): Promise<void> {
     const { method, target } = ctx;
     const match = this.options.routes.match(method, target.path);
@@ -291,6 +378,7 @@ export class DevHttpServer {
       return;
     }
     const { route, params } = match;
+    entry.label = `httpTrigger '${route.name}' (${method} ${target.path})`;
     if (route.authLevel !== "anonymous" && this.options.keys) {
       const key = presentedKey(req.headersDistinct["x-functions-key"], new URLSearchParams(target.query));
       if (!isAuthorized(this.options.keys, route.authLevel, route.name, key)) {
@@ -309,11 +397,13 @@ export class DevHttpServer {
     const request = rpcHttpRequest(req, url, params, body);
     try {
       const response = await this.options.invoker.invokeHttp(route.fn, request);
-      writeRpcHttpResponse(res, response);
+      // Already answered when a stop gave up on this invocation.
+      if (!res.headersSent) writeRpcHttpResponse(res, response);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.options.log("error", `Executed '${route.name}' (Failed): ${message}`, route.name);
-      writeJson(res, 500, { error: "FunctionInvocationError", function: route.name, message });
+      if (!res.headersSent)
+        writeJson(res, 500, { error: "FunctionInvocationError", function: route.name, message });
     }
   }
 }

@@ -3,9 +3,11 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { parseCliArgs } from "../../devhost/cli";
 import { formatFunctionList } from "../../devhost/functionList";
+import { oneShot } from "../helpers/oneShotHttp";
 
 const repoRoot = path.join(__dirname, "../..");
 const appDir = path.join(__dirname, "../fixtures/runtime-app");
+const busyAppDir = path.join(__dirname, "../fixtures/busy-app");
 
 /** Runs devhost/cli.ts from source (no build needed) on the runtime test app. */
 function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -196,5 +198,86 @@ test("an entry file that does not parse stops the CLI with the file, the error a
   expect(stderr.trim()).toBe(
     `Worker was unable to load entry point "src/parse-error.js": Unexpected token ')' ` +
       `(at ${path.join(broken, "src/parse-error.js")}:4)`,
+  );
+});
+
+test("parses --shutdown-timeout MS and rejects bad values", () => {
+  expect(parseCliArgs(["--shutdown-timeout", "250"]).shutdownTimeoutMs).toBe(250);
+  expect(parseCliArgs([]).shutdownTimeoutMs).toBeUndefined();
+  for (const bad of ["x", "-1", "1.5", "600001"]) {
+    const parse = () => parseCliArgs(["--shutdown-timeout", bad]);
+    expect(parse).toThrow(
+      `Invalid --shutdown-timeout "${bad}": the bound must be whole milliseconds from 0 to 600000`,
+    );
+    expect(parse).toThrow(/\nusage: cli\.js .*\[--shutdown-timeout MS\]/);
+  }
+});
+
+/** The CLI on the busy-app fixture, with a request to `hangForever` in flight (its function has started). */
+async function cliWithHangingRequest(args: string[]) {
+  const child = spawnCli(["--app", busyAppDir, "--port", "0", ...args], { WEBSITE_HOSTNAME: "" });
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  /** Resolves once stdout contains `text`. */
+  const printed = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => (stdout.includes(text) ? resolve() : undefined);
+      child.stdout.on("data", check);
+      child.on("exit", () =>
+        reject(new Error(`CLI exited before printing "${text}":\n${stdout}\n${stderr}`)),
+      );
+      check();
+    });
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  await printed("Host started");
+  const port = /http:\/\/localhost:(\d+)\/api\/hangForever/.exec(stdout)?.[1];
+  const hanging = oneShot(`http://127.0.0.1:${port}/api/hangForever`);
+  await printed("Executing 'Functions.hangForever'");
+  return { child, exited, hanging, printed, output: () => ({ stdout, stderr }) };
+}
+
+test("SIGTERM: a request that outlives --shutdown-timeout is answered 503, named in the log, and the CLI exits 0", async () => {
+  const cli = await cliWithHangingRequest(["--shutdown-timeout", "200"]);
+  const signalled = performance.now();
+  cli.child.kill("SIGTERM");
+  expect(await cli.exited).toBe(0);
+  expect(performance.now() - signalled).toBeGreaterThanOrEqual(195);
+  expect(await cli.hanging).toMatchObject({
+    status: 503,
+    headers: { connection: "close" },
+    body: {
+      error: "HostStopping",
+      detail: "The host stopped before this request finished (shutdown bound: 200 ms).",
+    },
+  });
+  const { stdout, stderr } = cli.output();
+  expect(stdout).toContain("Host started\n");
+  expect(stdout).toContain("Stopping host...\n");
+  expect(stdout.endsWith("Host shutdown completed.\n")).toBe(true);
+  expect(stderr).toBe(
+    "Host did not shut down within 200 ms; abandoned what was still running: " +
+      "httpTrigger 'hangForever' (GET /api/hangForever)\n",
+  );
+});
+
+test("a second SIGTERM while stopping exits at once (143), still answering the request in flight", async () => {
+  // The default bound (5 s) would keep it waiting; the second signal does not.
+  const cli = await cliWithHangingRequest([]);
+  cli.child.kill("SIGTERM");
+  await cli.printed("Stopping host...");
+  const signalled = performance.now();
+  cli.child.kill("SIGTERM");
+  expect(await cli.exited).toBe(143);
+  expect(performance.now() - signalled).toBeLessThan(2_000);
+  expect(await cli.hanging).toMatchObject({
+    status: 503,
+    headers: { connection: "close" },
+    body: { error: "HostStopping", detail: "The host stopped at once before this request finished." },
+  });
+  expect(cli.output().stderr).toBe(
+    "SIGTERM while stopping: exiting at once\n" +
+      "Stopping at once; abandoned what was still running: httpTrigger 'hangForever' (GET /api/hangForever)\n",
   );
 });

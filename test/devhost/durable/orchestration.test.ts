@@ -335,15 +335,20 @@ test("a missing activity fails the task, which the orchestrator can catch", asyn
 
 test("terminate stops a running instance; a running activity's result is dropped", async () => {
   let release: (() => void) | undefined;
+  let started!: () => void;
+  const activityStarted = new Promise<void>((resolve) => (started = resolve));
   const invoker = new TestInvoker()
-    .activity("Slow", () => new Promise<string>((resolve) => (release = () => resolve("late"))))
+    .activity("Slow", () => {
+      started();
+      return new Promise<string>((resolve) => (release = () => resolve("late")));
+    })
     .orchestration("Long", function* (ctx) {
       const v: string = yield ctx.df.callActivity("Slow");
       return v;
     });
   h = createHarness(invoker);
   const id = await h.start("Long");
-  await new Promise((r) => setImmediate(r));
+  await activityStarted;
   expect(h.engine.isIdle()).toBe(false);
   const res = await h.call("POST", `instances/${id}/terminate?reason=${encodeURIComponent("user asked")}`);
   expect(res.status).toBe(202);
