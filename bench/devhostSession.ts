@@ -3,10 +3,11 @@
  * compiled app plus the seed's naive starter), and captures its Durable engine for the client binding.
  */
 import * as path from "node:path";
-import { createDurableEngine } from "../devhost/durable/engine";
-import type { DurableEngine } from "../devhost/contracts";
-import { defaultAppDir, startHost, type DevHost } from "../devhost/host";
+import { createDurableEngine, startHost, type DevHost, type DurableEngine } from "durable-functions-devhost";
 import type { HostEndpoint } from "./scenarios";
+
+/** The repository root (this file runs as dist/bench/devhostSession.js). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export interface DevhostSession {
   host: DevHost;
@@ -15,7 +16,7 @@ export interface DevhostSession {
 }
 
 export function fixtureAppDir(): string {
-  return path.join(defaultAppDir(), "bench", "fixtures", "naive-app");
+  return path.join(REPO_ROOT, "bench", "fixtures", "naive-app");
 }
 
 export async function startDevhostSession(): Promise<DevhostSession> {

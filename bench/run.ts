@@ -10,8 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { settings } from "../core/config";
-import { defaultAppDir } from "../devhost/host";
-import { startDevhostSession } from "./devhostSession";
+import { REPO_ROOT, startDevhostSession } from "./devhostSession";
 import {
   compareStartPaths,
   entityDecisions,
@@ -360,7 +359,7 @@ async function main(): Promise<void> {
       `\nregistry entity at the end: ${registry.count} job names (+${registry.unregistered} refused: full)`,
     );
   }
-  const file = resultsFile(defaultAppDir());
+  const file = resultsFile(REPO_ROOT);
   writeResults(file, {
     header: info,
     totalSeconds,

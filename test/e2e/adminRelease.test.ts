@@ -2,7 +2,7 @@
  * Auth levels as deployed: with keys configured, starting a job needs a function/host key and the
  * release endpoint needs the master key (admin). Release frees the lock and starts the queued request.
  */
-import { startHost } from "../../devhost/host";
+import { startHost } from "durable-functions-devhost";
 import { AppClient, REPO_ROOT, WEBHOOKS } from "./appHost";
 
 let app: AppClient;

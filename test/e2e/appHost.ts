@@ -3,8 +3,8 @@
  * end-to-end tests small HTTP helpers. Everything goes over real loopback HTTP.
  */
 import * as path from "node:path";
-import type { LatencyOptions } from "../../devhost/contracts";
-import { startHost, type DevHost } from "../../devhost/host";
+import type { LatencyOptions } from "durable-functions-devhost";
+import { startHost, type DevHost } from "durable-functions-devhost";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const WEBHOOKS = "/runtime/webhooks/durabletask";

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { startHost, type DevHost } from "../../devhost/host";
+import { startHost, type DevHost } from "durable-functions-devhost";
 import { REPO_ROOT, WEBHOOKS } from "./appHost";
 
 /**

@@ -10,8 +10,9 @@ import * as http from "node:http";
 import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { startHost } from "../../devhost/host";
-import { decodeUnreserved } from "../../devhost/http/requestTarget";
+import { startHost } from "durable-functions-devhost";
+// A URL-normalisation helper of the devhost, used here to predict which entity a request addresses.
+import { decodeUnreserved } from "durable-functions-devhost/dist/http/requestTarget";
 import { REPO_ROOT } from "./appHost";
 import { hostileRequest, TOKEN, type EntityRef, type HostileRequest, type Keys } from "./hostileRequestGen";
 

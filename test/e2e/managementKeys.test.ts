@@ -5,7 +5,7 @@
  * over the binding's keyless loopback rpcBaseUrl, works unchanged, and the check-status links it answers
  * with carry the key.
  */
-import { startHost } from "../../devhost/host";
+import { startHost } from "durable-functions-devhost";
 import { AppClient, REPO_ROOT, WEBHOOKS } from "./appHost";
 
 let app: AppClient;

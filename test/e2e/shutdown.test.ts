@@ -1,11 +1,10 @@
 /**
- * SIGTERM during a 64-way race, on the real CLI (`node dist/devhost/cli.js`) running this repo's app: every
+ * SIGTERM during a 64-way race, on the real CLI (`durable-devhost`, the devhost package's dist/cli.js) running this repo's app: every
  * request gets a real HTTP answer (no reset), the process exits 0 within 5 s. The starts whose function had
  * begun when the host stopped are decided as in any race (one 202, the others 409); the ones that arrived
  * after it began stopping are refused with the host's 503.
  */
 import { spawn } from "node:child_process";
-import * as path from "node:path";
 import { oneShot, type OneShotReply } from "../helpers/oneShotHttp";
 import { REPO_ROOT } from "./appHost";
 
@@ -13,11 +12,15 @@ const STARTERS = 64;
 const EXIT_WITHIN_MS = 5_000;
 
 test(`SIGTERM during a ${STARTERS}-way race answers every request and exits 0 within 5 s`, async () => {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "dist/devhost/cli.js"), "--port", "0"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WEBSITE_HOSTNAME: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [require.resolve("durable-functions-devhost/dist/cli.js"), "--port", "0"],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WEBSITE_HOSTNAME: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
