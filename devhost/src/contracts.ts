@@ -100,4 +100,6 @@ export interface DurableEngineOptions {
   log?: (level: "information" | "warning" | "error", message: string) => void;
   /** Delay every Durable message like a polling Azure Storage backend; default: none (delivered at once). */
   latency?: LatencyOptions;
+  /** Where the engine keeps instances, entities and messages (default: in memory). Closed by `stop`. */
+  store?: import("./durable/store").DurableStore;
 }

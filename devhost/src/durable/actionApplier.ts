@@ -43,7 +43,7 @@ function applyTimerCancellations(work: EpisodeWork, actions: OrchestratorAction[
     const id = record.timerActions[index];
     delete record.timerActions[index];
     delete record.openTimers[id];
-    work.dispatch.cancelTimer(record.instanceId, id);
+    work.dispatch.cancelTimer(record.instanceId, record.executionId, id);
   }
 }
 

@@ -10,11 +10,11 @@ import type {
   ManagementRequest,
   ManagementResponse,
 } from "../contracts";
-import { ActivityRunner } from "./activityRunner";
+import { WorkRunner } from "./activityRunner";
 import { EntityRunner } from "./entityRunner";
-import { messageDelivery } from "./latency";
 import { buildClientInput, ManagementApi } from "./managementApi";
 import { MemoryStore } from "./memoryStore";
+import { MessageBus } from "./messageBus";
 import { OrchestrationRunner, type Log } from "./orchestrationRunner";
 import type { DurableStore } from "./store";
 import { WorkScheduler, type TurnLimits } from "./workScheduler";
@@ -22,8 +22,9 @@ import { WorkTracker } from "./workTracker";
 
 export const DEFAULT_WEBHOOK_PATH = "/runtime/webhooks/durabletask";
 
-/** Extra knobs for tests and for the persistent store to come. */
+/** Extra knobs for tests and stores. */
 export interface DurableEngineInternals {
+  /** Where the engine keeps its state (default: a new MemoryStore). */
   store?: DurableStore;
   /** Highest OOProc replay schema offered to the SDK: 0 (V1) .. 3 (V4, default). */
   schemaVersion?: number;
@@ -35,7 +36,7 @@ export function createDurableEngine(
   options: DurableEngineOptions,
   internals: DurableEngineInternals = {},
 ): DurableEngine {
-  const store = internals.store ?? new MemoryStore();
+  const store = internals.store ?? options.store ?? new MemoryStore();
   const work = new WorkTracker();
   const log: Log = options.log ?? (() => undefined);
   const webhookPath = (options.webhookPath ?? DEFAULT_WEBHOOK_PATH).replace(/\/+$/, "");
@@ -44,35 +45,42 @@ export function createDurableEngine(
     (err) => log("error", `Durable engine error in a work item: ${String(err)}`),
     internals.turnLimits,
   );
-  const activities = new ActivityRunner(options.invoker, scheduler);
-  const messages = messageDelivery(options.latency, options.clock, work, (err) =>
+  const bus = new MessageBus(store, options.clock, work, options.latency, (err) =>
     log("error", `Durable engine error delivering a message: ${String(err)}`),
   );
 
-  // The two runners reference each other; the entity runner reaches the orchestrations late-bound.
+  // The runners reference each other; the entity runner reaches the orchestrations late-bound.
   const late: { orchestrations?: OrchestrationRunner } = {};
   const entities = new EntityRunner({
     store,
+    bus,
     invoker: options.invoker,
-    clock: options.clock,
     scheduler,
     log,
-    messages,
-    respond: (from, instanceId, executionId, event) =>
-      late.orchestrations?.sendEvent(from, instanceId, executionId, event),
+    respond: (from, instanceId, executionId, event, id) =>
+      late.orchestrations?.sendEvent(from, instanceId, executionId, event, false, false, id),
   });
   const orchestrations = new OrchestrationRunner({
     store,
+    bus,
     invoker: options.invoker,
     clock: options.clock,
     scheduler,
-    activities,
     log,
     schemaVersion: internals.schemaVersion ?? 3,
-    messages,
     sendEntityOperation: (from, entityId, op) => entities.send(from, entityId, op),
     releaseEntityLock: (from, entityId) => entities.release(from, entityId),
     defaultVersion: options.defaultVersion ?? "",
+  });
+  const workItems = new WorkRunner({
+    store,
+    bus,
+    invoker: options.invoker,
+    scheduler,
+    log,
+    // Work items and their results are unordered messages, like the extension's activity messages.
+    sendResult: (instanceId, executionId, event, id) =>
+      orchestrations.sendEvent(undefined, instanceId, executionId, event, false, false, id),
   });
   const api = new ManagementApi({
     store,
@@ -85,6 +93,15 @@ export function createDurableEngine(
     defaultVersion: options.defaultVersion ?? "",
   });
   late.orchestrations = orchestrations;
+  bus.route((target) => {
+    const id = target.slice(2);
+    if (target.startsWith("i:")) orchestrations.schedule(id);
+    else if (target.startsWith("e:")) entities.schedule(id);
+    else if (target.startsWith("w:")) workItems.schedule(id);
+  });
+  // Whatever a previous run of a persistent store left undone (messages, timers, work items) resumes now.
+  const recovered = bus.recover();
+  if (recovered > 0) log("information", `Durable engine: resumed ${recovered} stored messages.`);
 
   return {
     handleManagement(req: ManagementRequest): Promise<ManagementResponse> {
@@ -96,12 +113,13 @@ export function createDurableEngine(
     isIdle: () => work.isIdle(),
     whenIdle: () => work.whenIdle(),
     async stop(): Promise<void> {
-      // Like a task hub worker that stops: nothing new starts. Queued work items and messages still on their
-      // way (latency on) are dropped rather than awaited; the items already running finish.
-      messages.stop();
-      orchestrations.stop();
+      // Like a task hub worker that stops: nothing new starts. Queued work items are dropped rather than
+      // awaited (their messages stay stored: a persistent store runs them at the next start); the items
+      // already running finish.
+      bus.stop();
       scheduler.stop();
       await work.whenIdle();
+      store.close();
     },
   };
 }

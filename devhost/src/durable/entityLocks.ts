@@ -10,15 +10,15 @@
  * them held, as on the real host.
  *
  * Entity side (DurableTaskExtension's entity scheduler, SchedulerState.MayDequeue, TaskEntityShim
- * .ProcessLockRequest): a locked entity only runs operations from its lock holder, whose messages go to the
- * front of the queue; a lock request ends a batch, locks the entity and is forwarded to the next entity of
- * the set, the last one answering the orchestration with an EventRaised named by the request id.
+ * .ProcessLockRequest): a locked entity only runs operations from its lock holder (the others wait, in their
+ * order); a lock request ends a batch, locks the entity and is forwarded to the next entity of the set, the
+ * last one answering the orchestration with an EventRaised named by the request id.
  */
 import { ActionType, type OrchestratorAction } from "./actions";
 import type { EpisodeWork } from "./episode";
 import { entitySchedulerId, parseSchedulerId } from "./entityRunner";
 import { EventType, historyEvent, type HistoryEvent } from "./history";
-import type { EntityOperation, EntityRecord, InstanceRecord } from "./store";
+import type { EntityOperation, EntityRecord, InstanceRecord, Message } from "./store";
 
 /** Appends the lock request for a LockEntities action; returns why it cannot be sent, if it cannot. */
 export function requestLock(work: EpisodeWork, action: OrchestratorAction): string | undefined {
@@ -98,31 +98,47 @@ export function noteLockGranted(record: InstanceRecord, event: HistoryEvent): vo
     record.lock.granted = true;
 }
 
-/** SchedulerState.MayDequeue: the head of the queue may run unless the entity is locked by someone else. */
-export function mayDequeue(record: EntityRecord): boolean {
-  const head = record.queue[0];
-  return head !== undefined && (record.lockedBy === undefined || head.parentInstanceId === record.lockedBy);
+/** SchedulerState.MayDequeue: an operation may run unless the entity is locked by another orchestration. */
+export function mayRun(record: EntityRecord, op: EntityOperation): boolean {
+  return record.lockedBy === undefined || op.parentInstanceId === record.lockedBy;
 }
 
-/** Queues a delivered operation: the lock holder's go before everyone else's (still in their own order). */
-export function enqueueOperation(record: EntityRecord, op: EntityOperation): void {
-  if (record.lockedBy === undefined || op.parentInstanceId !== record.lockedBy) {
-    record.queue.push(op);
-    return;
-  }
-  const firstOther = record.queue.findIndex((q) => q.parentInstanceId !== record.lockedBy);
-  record.queue.splice(firstOther < 0 ? record.queue.length : firstOther, 0, op);
+/** One entity batch: the operations to run, the lock request that ends it, and every message it consumes. */
+export interface EntityBatch {
+  ops: EntityOperation[];
+  lock?: EntityOperation;
+  consumed: string[];
+  /** A release in the batch unlocked the entity (the record changed even if no operation runs). */
+  unlocked: boolean;
 }
 
-/** The next batch: operations while they may run, ending with (and including) the first lock request. */
-export function takeEntityBatch(record: EntityRecord): { ops: EntityOperation[]; lock?: EntityOperation } {
-  const ops: EntityOperation[] = [];
-  while (mayDequeue(record)) {
-    const op = record.queue.shift() as EntityOperation;
-    if (op.lock) return { ops, lock: op };
-    ops.push(op);
+/**
+ * The next batch from the entity's due messages, in order: releases apply as they come (a release from the
+ * lock holder unlocks the entity); operations run while they may (a locked entity runs only its holder's,
+ * which therefore go first); the first lock request that may run ends the batch.
+ */
+export function takeEntityBatch(record: EntityRecord, messages: Message[]): EntityBatch {
+  const batch: EntityBatch = { ops: [], consumed: [], unlocked: false };
+  for (const m of messages) {
+    if (m.body.kind === "release") {
+      batch.consumed.push(m.id);
+      if (record.lockedBy === m.body.holder) {
+        // Unlocked: the next batch looks at the waiting operations again from the first, in their order.
+        delete record.lockedBy;
+        batch.unlocked = true;
+        break;
+      }
+      continue;
+    }
+    if (m.body.kind !== "operation" || !mayRun(record, m.body.op)) continue;
+    batch.consumed.push(m.id);
+    if (m.body.op.lock) {
+      batch.lock = m.body.op;
+      break;
+    }
+    batch.ops.push(m.body.op);
   }
-  return { ops };
+  return batch;
 }
 
 /** Applies a lock request that reached the head of the queue; returns the entity to forward it to, if any. */

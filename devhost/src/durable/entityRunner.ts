@@ -1,29 +1,34 @@
 /**
- * Durable entities: each entity runs one batch at a time, taking every queued operation (in arrival order)
- * into the batch. Call results go back to the waiting orchestration as EventRaised events named by the
- * request id, the way the extension answers an out-of-proc callEntity.
+ * Durable entities: each entity runs one batch at a time, taking its due operations (in arrival order) into
+ * the batch. A batch reads the entity, calls the entity function (the only await), then commits in one step:
+ * the state, the messages it consumed, and the answers and signals it sends. Call results go back to the
+ * waiting orchestration as EventRaised events named by the request id, the way the extension answers an
+ * out-of-proc callEntity.
  */
 import { randomUUID } from "node:crypto";
-import type { Clock } from "../clock";
 import type { FunctionInvoker } from "../contracts";
-import { enqueueOperation, grantLock, lockGrantedEvent, mayDequeue, takeEntityBatch } from "./entityLocks";
+import { grantLock, lockGrantedEvent, takeEntityBatch } from "./entityLocks";
 import { EventType, historyEvent, type HistoryEvent } from "./history";
-import type { MessageDelivery } from "./latency";
+import type { MessageBus } from "./messageBus";
 import type { Log } from "./orchestrationRunner";
-import type { DurableStore, EntityOperation, EntityRecord } from "./store";
+import { entityTarget, type DurableStore, type EntityOperation, type EntityRecord } from "./store";
 import type { WorkScheduler } from "./workScheduler";
 
 export interface EntityRunnerDeps {
   store: DurableStore;
+  bus: MessageBus;
   invoker: FunctionInvoker;
-  clock: Clock;
   /** Runs batches as fair work items (see ./workScheduler). */
   scheduler: WorkScheduler;
   log: Log;
-  /** Carries every operation sent to an entity (immediately, or late with latency on). */
-  messages: MessageDelivery;
-  /** Sends a call's answer from entity `from` to the orchestration that is waiting for it. */
-  respond(from: string, instanceId: string, executionId: string | undefined, event: HistoryEvent): void;
+  /** Sends a call's answer from entity `from` to the orchestration that is waiting for it (in the step). */
+  respond(
+    from: string,
+    instanceId: string,
+    executionId: string | undefined,
+    event: HistoryEvent,
+    id: string,
+  ): void;
 }
 
 interface EntityReply {
@@ -51,43 +56,30 @@ export class EntityRunner {
   constructor(private readonly deps: EntityRunnerDeps) {}
 
   /**
-   * Sends an operation to the entity: `from` (an orchestration or entity id) keeps its operations to the
-   * entity in order; without it (a client signal) the message is unordered, as the extension's MessageSorter
-   * does not sort messages from clients.
+   * Sends an operation to the entity (inside the current step, or as a step of its own): `from` (an
+   * orchestration or entity id) keeps its operations to the entity in order; without it (a client signal)
+   * the message is unordered, as the extension's MessageSorter does not sort messages from clients.
    */
   send(from: string | undefined, entityId: string, op: EntityOperation): void {
-    const route = from === undefined ? undefined : { from, to: entityId };
-    this.deps.messages.send(route, () => this.enqueue(entityId, op));
-  }
-
-  /** Queues a delivered operation and schedules a batch. */
-  enqueue(entityId: string, op: EntityOperation): void {
-    const { store } = this.deps;
-    let record = store.getEntity(entityId);
-    if (!record) {
-      const { name, key } = parseSchedulerId(entityId);
-      record = { entityId, name, key, exists: false, queue: [] };
-    }
-    enqueueOperation(record, op);
-    store.putEntity(record);
-    this.schedule(entityId);
+    // One message per operation (a forwarded lock request is a new one at each position).
+    const id = `op:${op.requestId}${op.lock ? `:${op.lock.position}` : ""}`;
+    this.deps.bus.send(
+      entityTarget(entityId),
+      { kind: "operation", op },
+      from === undefined ? { id } : { id, from },
+    );
   }
 
   /**
    * Sends the release of a lock from orchestration `from` (ordered after its earlier messages to the
-   * entity); on delivery the entity is unlocked if `from` holds its lock, and its queue runs again.
+   * entity); the entity is unlocked if `from` holds its lock, and its waiting operations run again.
    */
   release(from: string, entityId: string): void {
-    this.deps.messages.send({ from, to: entityId }, () => {
-      const record = this.deps.store.getEntity(entityId);
-      if (!record || record.lockedBy !== from) return;
-      delete record.lockedBy;
-      this.deps.store.putEntity(record);
-      this.schedule(entityId);
-    });
+    this.deps.bus.send(entityTarget(entityId), { kind: "release", holder: from }, { from });
   }
 
-  private schedule(entityId: string): void {
+  /** Called when the entity has due messages. */
+  schedule(entityId: string): void {
     if (this.queued.has(entityId) || this.running.has(entityId)) return;
     this.queued.add(entityId);
     this.deps.scheduler.enqueue(() => this.runBatch(entityId));
@@ -99,72 +91,92 @@ export class EntityRunner {
 
   private async runBatch(entityId: string): Promise<void> {
     this.queued.delete(entityId);
-    const record = this.deps.store.getEntity(entityId);
-    if (!record || !mayDequeue(record)) return;
     this.running.add(entityId);
+    let again = false;
     try {
-      await this.batch(record);
+      again = await this.batch(entityId);
     } catch (err) {
       this.deps.log("error", `Durable engine error in entity '${entityId}': ${String(err)}`);
     } finally {
       this.running.delete(entityId);
-      const current = this.deps.store.getEntity(entityId);
-      if (current && mayDequeue(current)) this.schedule(entityId);
     }
+    if (again) this.schedule(entityId);
   }
 
-  /** Runs the operations that may run now, then the lock request that ends the batch, if any. */
-  private async batch(record: EntityRecord): Promise<void> {
-    const { ops, lock } = takeEntityBatch(record);
-    if (ops.length > 0) await this.operations(record, ops);
-    if (lock) this.lock(record, lock);
+  /** Runs the operations that may run now, then the lock request that ends the batch, if any. True: look again. */
+  private async batch(entityId: string): Promise<boolean> {
+    const { store, bus } = this.deps;
+    const due = bus.due(entityTarget(entityId));
+    if (due.length === 0) return false;
+    const record = store.getEntity(entityId) ?? newEntityRecord(entityId);
+    const revision = record.revision;
+    const batch = takeEntityBatch(record, due);
+    if (batch.consumed.length === 0) return false;
+    const outcome = batch.ops.length > 0 ? await this.invoke(record, batch.ops) : undefined;
+    bus.step(() => {
+      const current = store.getEntity(entityId);
+      if ((current?.revision ?? 0) !== revision) return; // changed meanwhile: the messages stay, to be retaken
+      for (const id of batch.consumed) bus.consume(id);
+      if (outcome) this.applyOutcome(record, batch.ops, outcome);
+      if (batch.lock) this.lock(record, batch.lock);
+      record.revision++;
+      store.putEntity(record);
+    });
+    return true;
   }
 
   /** TaskEntityShim.ProcessLockRequest: locks the entity, then forwards the request or answers it. */
   private lock(record: EntityRecord, request: EntityOperation): void {
     const next = grantLock(record, request);
-    this.deps.store.putEntity(record);
     if (next?.lock) {
       this.send(record.entityId, next.lock.lockSet[next.lock.position], next);
     } else if (request.parentInstanceId) {
-      const event = lockGrantedEvent(request, this.deps.clock.now());
-      this.deps.respond(record.entityId, request.parentInstanceId, request.parentExecutionId, event);
+      const event = lockGrantedEvent(request, this.deps.bus.now());
+      this.deps.respond(
+        record.entityId,
+        request.parentInstanceId,
+        request.parentExecutionId,
+        event,
+        `resp:${request.requestId}`,
+      );
     }
   }
 
-  private async operations(record: EntityRecord, ops: EntityOperation[]): Promise<void> {
-    const { store, invoker, clock } = this.deps;
+  /** Calls the entity function with the batch (the await of a batch). */
+  private async invoke(record: EntityRecord, ops: EntityOperation[]): Promise<BatchOutcome> {
     const fn = this.functionName(record.name);
-    let reply: EntityReply | undefined;
-    let batchError: string | undefined;
     if (!fn) {
-      batchError = `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`;
-    } else {
-      const trigger = {
-        self: { name: record.name, key: record.key },
-        exists: record.exists,
-        state: record.state,
-        batch: ops.map((op) => ({
-          id: op.requestId,
-          name: op.operation,
-          signal: op.isSignal,
-          input: op.input,
-        })),
+      return {
+        error: `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`,
       };
-      try {
-        reply = (await invoker.invoke(fn, "entityTrigger", trigger)) as EntityReply;
-      } catch (err) {
-        batchError = err instanceof Error ? err.message : String(err);
-      }
     }
-    const now = clock.now();
+    const trigger = {
+      self: { name: record.name, key: record.key },
+      exists: record.exists,
+      state: record.state,
+      batch: ops.map((op) => ({
+        id: op.requestId,
+        name: op.operation,
+        signal: op.isSignal,
+        input: op.input,
+      })),
+    };
+    try {
+      return { reply: (await this.deps.invoker.invoke(fn, "entityTrigger", trigger)) as EntityReply };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** The batch's new state, answers and signals (inside the batch's step). */
+  private applyOutcome(record: EntityRecord, ops: EntityOperation[], outcome: BatchOutcome): void {
+    const now = this.deps.bus.now();
+    const { reply, error: batchError } = outcome;
     if (reply) {
       record.exists = reply.entityExists === true;
       record.state = record.exists && typeof reply.entityState === "string" ? reply.entityState : undefined;
       record.lastOperationTime = now;
     }
-    store.putEntity(record);
-
     ops.forEach((op, i) => {
       const result = reply?.results?.[i];
       const error = batchError ?? (result?.isError ? describeOperationError(result.result) : undefined);
@@ -193,9 +205,14 @@ export class EntityRunner {
         Name: op.requestId,
         Input: JSON.stringify(message),
       });
-      this.deps.respond(record.entityId, op.parentInstanceId, op.parentExecutionId, event);
+      this.deps.respond(
+        record.entityId,
+        op.parentInstanceId,
+        op.parentExecutionId,
+        event,
+        `resp:${op.requestId}`,
+      );
     });
-
     for (const signal of reply?.signals ?? []) {
       const name = signal.target?.name;
       const key = signal.target?.key;
@@ -209,6 +226,16 @@ export class EntityRunner {
       });
     }
   }
+}
+
+interface BatchOutcome {
+  reply?: EntityReply;
+  error?: string;
+}
+
+function newEntityRecord(entityId: string): EntityRecord {
+  const { name, key } = parseSchedulerId(entityId);
+  return { entityId, name, key, exists: false, revision: 0 };
 }
 
 /** The SDK reports a thrown operation error as JSON.stringify(error), which is "{}" for Error objects. */

@@ -15,7 +15,7 @@ export interface TaskDispatch {
   runHttp(instanceId: string, executionId: string, taskId: number, request: DurableHttpRequest): void;
   startChild(parent: ParentLink, childId: string, name: string, input: unknown, version: string): void;
   armTimer(instanceId: string, executionId: string, timerId: number, fireAt: number): void;
-  cancelTimer(instanceId: string, timerId: number): void;
+  cancelTimer(instanceId: string, executionId: string, timerId: number): void;
   /** Sends an entity operation from the orchestration instance `from`. */
   sendEntityOperation(from: string, entityId: string, op: EntityOperation): void;
   /** Sends the release of the lock orchestration `from` holds on the entity. */
@@ -29,10 +29,11 @@ export interface TaskDispatch {
 }
 
 /**
- * Events of one episode: the first event plus following ones up to (not including) the next event the SDK
- * numbers something for, so such an event always opens an episode and its numbers precede new tasks'.
+ * How many events (from the front of `inbox`) one episode takes: the first event plus following ones up to
+ * (not including) the next event the SDK numbers something for, so such an event always opens an episode and
+ * its numbers precede new tasks'.
  */
-export function takeBatch(inbox: InboxItem[]): InboxItem[] {
+export function batchLength(inbox: InboxItem[]): number {
   let n = 1;
   let external = inbox[0].external === true;
   while (n < inbox.length && !inbox[n].allocates) {
@@ -43,7 +44,7 @@ export function takeBatch(inbox: InboxItem[]): InboxItem[] {
     }
     n++;
   }
-  return inbox.splice(0, n);
+  return n;
 }
 
 /**

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { EventType, historyEvent, toJsonText, type HistoryEvent } from "./history";
-import type { InboxItem, InstanceRecord, ParentLink } from "./store";
+import type { InstanceRecord, ParentLink } from "./store";
 
-/** A Pending instance whose inbox holds its ExecutionStarted event. */
+/** A Pending instance; its ExecutionStarted event is sent to it as its first message (`startMessageId`). */
 export function newInstanceRecord(
   name: string,
   instanceId: string,
@@ -27,8 +27,8 @@ export function newInstanceRecord(
     customStatus: undefined,
     createdTime: now,
     lastUpdatedTime: now,
+    revision: 0,
     history: [],
-    inbox: [{ event: executionStarted(name, version, instanceId, executionId, input, parent, now) }],
     parent,
     nextSequence: 0,
     consumedActions: 0,
@@ -39,43 +39,41 @@ export function newInstanceRecord(
 }
 
 /**
- * Turns `record` into its next execution (continueAsNew): a new execution id, empty history and an inbox
- * of ExecutionStarted followed by the `carried` external events, which are handed over unplayed.
+ * Turns `record` into its next execution (continueAsNew): a new execution id and an empty history. Its
+ * ExecutionStarted event is sent to it as a message (see `startEvent`).
  */
-export function renewForContinueAsNew(
-  record: InstanceRecord,
-  input: unknown,
-  carried: InboxItem[],
-  now: number,
-): void {
-  const executionId = newExecutionId();
-  record.executionId = executionId;
+export function renewForContinueAsNew(record: InstanceRecord, input: unknown, now: number): void {
+  record.executionId = newExecutionId();
   record.input = input;
   record.output = undefined;
   record.history = [];
-  record.inbox = [
-    // The next execution keeps the version (DurableTask's ContinueAsNew without a new version).
-    {
-      event: executionStarted(
-        record.name,
-        record.version ?? "",
-        record.instanceId,
-        executionId,
-        input,
-        record.parent,
-        now,
-      ),
-    },
-    ...carried.map((i) => ({ event: { ...i.event, IsPlayed: false }, external: true })),
-  ];
   record.nextSequence = 0;
   record.consumedActions = 0;
   record.timerActions = {};
+  record.openTimers = {};
   record.retries = {};
   delete record.httpCalls;
   delete record.lock;
   record.runtimeStatus = "ContinuedAsNew";
   record.lastUpdatedTime = now;
+}
+
+/** The ExecutionStarted event of the record's current execution (the next one keeps the version). */
+export function startEvent(record: InstanceRecord, now: number): HistoryEvent {
+  return executionStarted(
+    record.name,
+    record.version ?? "",
+    record.instanceId,
+    record.executionId,
+    record.input,
+    record.parent,
+    now,
+  );
+}
+
+/** The id of an execution's start message (a resend is a no-op). */
+export function startMessageId(record: InstanceRecord): string {
+  return `start:${record.instanceId}:${record.executionId}`;
 }
 
 /** Instance id of a sub-orchestration started without one: deterministic from the parent and the task. */

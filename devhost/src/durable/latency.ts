@@ -10,43 +10,20 @@
  *   delivered before an earlier one of the same (sender, receiver) pair. Messages sent without a route
  *   (from clients; activity work items and their results) are unordered, like the extension's entity
  *   MessageSorter, which lets messages from clients (no ParentInstanceId) through unsorted.
- * - Durable timers are not messages here: they fire on time.
+ * - Durable timers fire on time.
  * - Delays run on the devhost Clock, so `advance` delivers them in virtual time and real time in the CLI.
  * - A message waiting for its delivery counts as work in the WorkTracker, so `whenIdle()` waits for it.
- * - `stop()` drops the messages not yet delivered (and every later send): shutdown never waits on them.
  *
- * Without latency the engine uses `immediateDelivery`: every message is delivered synchronously as it is
- * sent, with no timer, exactly as before this option existed.
+ * The delivery itself is the message bus's (./messageBus): a delayed message is stored at once, due later.
+ * Without latency every message is due when it is sent, with no timer.
  */
-import type { Clock } from "../clock";
 import type { LatencyOptions } from "../contracts";
-import type { WorkTracker } from "./workTracker";
 
 /** Seed used when the options give none (the CLI prints it so a run can be repeated). */
 export const DEFAULT_LATENCY_SEED = 1;
 /** Largest accepted delay: 10 minutes. */
 export const MAX_LATENCY_MS = 600_000;
 const MAX_SEED = 0xffff_ffff;
-
-/** Sender and receiver of an ordered message (instance ids; entities as `@name@key`). */
-export interface Route {
-  from: string;
-  to: string;
-}
-
-/** How the engine hands its messages over. */
-export interface MessageDelivery {
-  /** Delivers a message by calling `deliver`; with a route, never before an earlier message on that route. */
-  send(route: Route | undefined, deliver: () => void): void;
-  /** Shutdown: messages not delivered yet are dropped, and so are later ones. */
-  stop(): void;
-}
-
-/** Latency off: each message is delivered synchronously when it is sent. */
-export const immediateDelivery: MessageDelivery = {
-  send: (_route, deliver) => deliver(),
-  stop: () => undefined,
-};
 
 /** Why `latency` is not acceptable, or undefined when it is. */
 export function latencyProblem(latency: LatencyOptions): string | undefined {
@@ -85,97 +62,4 @@ export class DelaySource {
     const { minMs, maxMs } = this.latency;
     return minMs + Math.floor(this.random() * (maxMs - minMs + 1));
   }
-}
-
-interface Pending {
-  at: number;
-  deliver: () => void;
-}
-
-/** Messages of one route (or one unordered message) in delivery order; one clock timer for the head. */
-interface Lane {
-  items: Pending[];
-  cancel?: () => void;
-}
-
-/** What the delivery needs of the devhost Clock. */
-export type DeliveryClock = Pick<Clock, "now" | "schedule">;
-
-/** Latency on: messages wait on the clock, in per-route FIFO lanes. */
-export class DelayedDelivery implements MessageDelivery {
-  private readonly delays: DelaySource;
-  private readonly lanes = new Map<string, Lane>();
-  private unordered = 0;
-  private stopped = false;
-
-  constructor(
-    latency: LatencyOptions,
-    private readonly clock: DeliveryClock,
-    private readonly work: WorkTracker,
-    private readonly onError: (err: unknown) => void,
-  ) {
-    this.delays = new DelaySource(latency);
-  }
-
-  send(route: Route | undefined, deliver: () => void): void {
-    if (this.stopped) return;
-    const key = route ? JSON.stringify([route.from, route.to]) : `#${++this.unordered}`;
-    let lane = this.lanes.get(key);
-    if (!lane) this.lanes.set(key, (lane = { items: [] }));
-    // Never before the route's previous message: its delivery time is the earliest this one may have.
-    const previous = lane.items.at(-1)?.at ?? -Infinity;
-    lane.items.push({ at: Math.max(this.clock.now() + this.delays.next(), previous), deliver });
-    this.work.begin();
-    if (!lane.cancel) this.arm(key, lane);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const lane of this.lanes.values()) {
-      lane.cancel?.();
-      for (let i = 0; i < lane.items.length; i++) this.work.end();
-    }
-    this.lanes.clear();
-  }
-
-  /** Pending messages (for tests). */
-  pending(): number {
-    let n = 0;
-    for (const lane of this.lanes.values()) n += lane.items.length;
-    return n;
-  }
-
-  private arm(key: string, lane: Lane): void {
-    lane.cancel = this.clock.schedule(lane.items[0].at, () => this.flush(key, lane));
-  }
-
-  /** Delivers every due message at the head of the lane, in order, then waits for the next one. */
-  private flush(key: string, lane: Lane): void {
-    lane.cancel = undefined;
-    const now = this.clock.now();
-    let n = 0;
-    while (n < lane.items.length && lane.items[n].at <= now) n++;
-    const due = lane.items.splice(0, n);
-    if (lane.items.length > 0) this.arm(key, lane);
-    else this.lanes.delete(key);
-    for (const item of due) {
-      try {
-        item.deliver();
-      } catch (err) {
-        this.onError(err);
-      } finally {
-        this.work.end();
-      }
-    }
-  }
-}
-
-/** The delivery the engine uses for `latency` (undefined: latency off). */
-export function messageDelivery(
-  latency: LatencyOptions | undefined,
-  clock: DeliveryClock,
-  work: WorkTracker,
-  onError: (err: unknown) => void,
-): MessageDelivery {
-  return latency ? new DelayedDelivery(latency, clock, work, onError) : immediateDelivery;
 }

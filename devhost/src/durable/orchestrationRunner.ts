@@ -4,8 +4,13 @@
  * results back as new events. Sequence numbers mirror what DurableTask.Core and the JS SDK assign, so the
  * SDK's replay matches every completion to its task.
  *
- * This module coordinates: episodes (one at a time per instance), the instance lifecycle and delivery of
- * new events. How actions become history and work lives in actionApplier / taskRetries / episode.
+ * Everything an instance receives is a message (see ./messageBus): events, its start, clients' terminate /
+ * suspend / resume. Its runner takes its due messages in order, one step at a time per instance: a control
+ * is carried out, a message for another execution (or a finished instance) is dropped, and a batch of events
+ * is an episode. An episode reads the record, calls the orchestrator (the only await), then commits in one
+ * transaction: the record, the messages it consumed, and the messages its actions send.
+ *
+ * How actions become history and work lives in actionApplier / taskRetries / episode.
  */
 import type { Clock } from "../clock";
 import type { FunctionInvoker } from "../contracts";
@@ -16,14 +21,13 @@ import {
   type OrchestratorResult,
 } from "./actions";
 import { applyActions } from "./actionApplier";
-import type { ActivityOutcome, ActivityRunner, TaskFailure } from "./activityRunner";
-import { DurableTimers } from "./durableTimers";
-import { sendDurableHttp, type DurableHttpRequest } from "./durableHttp";
+import type { TaskFailure } from "./activityRunner";
 import { noteLockGranted, releaseHeldLocks, releasesOf } from "./entityLocks";
-import { EpisodeWork, takeBatch, type TaskDispatch } from "./episode";
-import { EventType, failedEvent, historyEvent, toJsonText, type HistoryEvent } from "./history";
-import { newInstanceRecord, renewForContinueAsNew } from "./instanceRecords";
-import type { MessageDelivery } from "./latency";
+import { batchLength, EpisodeWork, type TaskDispatch } from "./episode";
+import { EventType, failedEvent, historyEvent, isoTime, toJsonText, type HistoryEvent } from "./history";
+import { continueHttpPolling, httpAllocatesOnReplay, pollAfterTimer } from "./httpTasks";
+import { newInstanceRecord, renewForContinueAsNew, startEvent, startMessageId } from "./instanceRecords";
+import type { MessageBus } from "./messageBus";
 import {
   missingOrchestrator,
   orchestrationTrigger,
@@ -31,34 +35,37 @@ import {
   orchestratorResult,
   type OrchestratorFailure,
 } from "./orchestratorCall";
+import { pendingTimers, restartChildTask, resumeRewoundTasks, rewindHistory } from "./rewind";
 import {
+  instanceTarget,
   TERMINAL_STATUSES,
+  workTarget,
+  type ControlKind,
   type DurableStore,
   type EntityOperation,
   type InboxItem,
   type InstanceRecord,
+  type Message,
   type ParentLink,
 } from "./store";
-import { continueHttpPolling, httpAllocatesOnReplay, pollAfterTimer } from "./httpTasks";
-import { pendingTimers, restartChildTask, resumeRewoundTasks, rewindHistory } from "./rewind";
 import { allocatesOnReplay, continueRetry } from "./taskRetries";
 import type { WorkScheduler } from "./workScheduler";
+
+export type { ControlKind } from "./store";
 
 export type Log = (level: "information" | "warning" | "error", message: string) => void;
 
 export interface OrchestrationRunnerDeps {
   store: DurableStore;
+  bus: MessageBus;
   invoker: FunctionInvoker;
   clock: Clock;
   /** Runs episodes as fair work items (see ./workScheduler). */
   scheduler: WorkScheduler;
-  activities: ActivityRunner;
   log: Log;
   /** Highest OOProc replay schema offered to the SDK (ReplaySchema: V1=0 .. V4=3). */
   schemaVersion: number;
-  /** Carries every message the runner sends (immediately, or late with latency on). */
-  messages: MessageDelivery;
-  /** Sends an entity operation from the orchestration instance `from`. */
+  /** Sends an entity operation from the orchestration instance `from` (inside the current step). */
   sendEntityOperation(from: string, entityId: string, op: EntityOperation): void;
   /** Sends the release of the lock orchestration `from` holds on the entity. */
   releaseEntityLock(from: string, entityId: string): void;
@@ -71,33 +78,48 @@ export interface OrchestrationRunnerDeps {
  * that is not suspended (DurableClient.SuspendAsync / ResumeAsync throw InvalidOperationException then).
  */
 export type ControlResult = "ok" | "notFound" | "notRunning" | "wrongState";
-export type ControlKind = "terminate" | "suspend" | "resume";
+
+/** The message id of a durable timer: arming it twice (a replayed step) stores it once. */
+export function timerMessageId(instanceId: string, executionId: string, timerId: number): string {
+  return `timer:${instanceId}:${executionId}:${timerId}`;
+}
+
+/** An event message's inbox item, as the episode sees it. */
+function itemOf(message: Message): InboxItem {
+  if (message.body.kind !== "event") throw new Error(`not an event message: ${message.body.kind}`);
+  return message.body.item;
+}
 
 export class OrchestrationRunner {
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
-  /** Instances whose ExecutionStarted message is on its way: execution id awaited. They run no episode yet. */
-  private readonly awaitingStart = new Map<string, string>();
-  private readonly timers: DurableTimers;
   private readonly dispatch: TaskDispatch;
 
   constructor(private readonly deps: OrchestrationRunnerDeps) {
-    const deliver = (instanceId: string, executionId: string, event: HistoryEvent) => {
-      this.deliver(instanceId, executionId, event);
-    };
-    this.timers = new DurableTimers(deps.clock, deliver);
+    const { bus } = deps;
     // The only way the episode modules (actionApplier, taskRetries) act outside the record they are given.
     this.dispatch = {
-      deliver,
+      // The engine's own answers (a retry that gave up) are no messages on a real backend: not delayed.
+      deliver: (instanceId, executionId, event) =>
+        this.sendEvent(undefined, instanceId, executionId, event, false, true),
       runActivity: (instanceId, executionId, taskId, name, input) =>
-        this.runActivity(instanceId, executionId, taskId, name, input),
+        bus.send(
+          workTarget(instanceId),
+          { kind: "activity", executionId, taskId, name, input },
+          { id: `work:${instanceId}:${executionId}:${taskId}` },
+        ),
       runHttp: (instanceId, executionId, taskId, request) =>
-        this.runHttp(instanceId, executionId, taskId, request),
+        bus.send(
+          workTarget(instanceId),
+          { kind: "http", executionId, taskId, request },
+          { id: `work:${instanceId}:${executionId}:${taskId}` },
+        ),
       startChild: (parent, childId, name, input, version) =>
         this.startChild(parent, childId, name, input, version),
       armTimer: (instanceId, executionId, timerId, fireAt) =>
-        this.timers.arm(instanceId, executionId, timerId, fireAt),
-      cancelTimer: (instanceId, timerId) => this.timers.cancel(instanceId, timerId),
+        this.armTimer(instanceId, executionId, timerId, fireAt),
+      cancelTimer: (instanceId, executionId, timerId) =>
+        bus.consume(timerMessageId(instanceId, executionId, timerId)),
       sendEntityOperation: (from, entityId, op) => this.deps.sendEntityOperation(from, entityId, op),
       releaseEntity: (from, entityId) => this.deps.releaseEntityLock(from, entityId),
       hasEntity: (name) => this.deps.invoker.hasFunction(name, "entityTrigger"),
@@ -121,26 +143,28 @@ export class OrchestrationRunner {
     parent?: ParentLink,
     version: string = this.deps.defaultVersion,
   ): InstanceRecord {
-    const { store, clock } = this.deps;
-    const now = clock.now();
-    const existing = store.getInstance(instanceId);
-    if (existing) this.cancelTimers(existing);
-    const record = newInstanceRecord(name, instanceId, input, parent, now, version);
-    store.putInstance(record);
-    const executionId = record.executionId;
-    this.awaitingStart.set(instanceId, executionId);
-    const route = parent ? { from: parent.instanceId, to: instanceId } : undefined;
-    this.deps.messages.send(route, () => {
-      // A start superseded by a newer one (the instance was replaced meanwhile) leaves the gate to it.
-      if (this.awaitingStart.get(instanceId) === executionId) this.awaitingStart.delete(instanceId);
-      this.schedule(instanceId);
+    const { store, bus } = this.deps;
+    return bus.step(() => {
+      const existing = store.getInstance(instanceId);
+      if (existing) this.dropMessages(instanceId);
+      const record = newInstanceRecord(name, instanceId, input, parent, bus.now(), version);
+      if (existing) record.revision = existing.revision + 1;
+      store.putInstance(record);
+      const options = parent
+        ? { id: startMessageId(record), from: parent.instanceId }
+        : { id: startMessageId(record) };
+      bus.send(
+        instanceTarget(instanceId),
+        { kind: "event", executionId: record.executionId, item: { event: startEvent(record, bus.now()) } },
+        options,
+      );
+      return record;
     });
-    return record;
   }
 
   /**
    * Sends an event to the instance: `from` (an instance or entity id) keeps its messages to the instance
-   * in order; without it (a client) the message is unordered. Delivered by `deliver`.
+   * in order; without it (a client) the message is unordered. `executionId`: only that execution takes it.
    */
   sendEvent(
     from: string | undefined,
@@ -148,16 +172,24 @@ export class OrchestrationRunner {
     executionId: string | undefined,
     event: HistoryEvent,
     external = false,
+    immediate = false,
+    id?: string,
   ): void {
-    const route = from === undefined ? undefined : { from, to: instanceId };
-    this.deps.messages.send(route, () => {
-      this.deliver(instanceId, executionId, event, external);
-    });
+    const item: InboxItem = external ? { event, external } : { event };
+    const body =
+      executionId === undefined
+        ? { kind: "event" as const, item }
+        : { kind: "event" as const, item, executionId };
+    const options: { from?: string; immediate?: boolean; id?: string } = {};
+    if (from !== undefined) options.from = from;
+    if (immediate) options.immediate = true;
+    if (id !== undefined) options.id = id;
+    this.deps.bus.send(instanceTarget(instanceId), body, options);
   }
 
   /**
    * A client's terminate / suspend / resume: answered from the instance's status now (the management API's
-   * 404 / 410), carried out when its message is delivered (a no-op if the instance has ended by then).
+   * 404 / 410 / 500), carried out when its message reaches the instance (a no-op if it has ended by then).
    */
   control(kind: ControlKind, instanceId: string, reason: string): ControlResult {
     const record = this.deps.store.getInstance(instanceId);
@@ -166,78 +198,7 @@ export class OrchestrationRunner {
     // DurableClient: IsOrchestrationSuspendable (Running, Pending, ContinuedAsNew) / IsOrchestrationSuspended.
     if (kind === "suspend" && record.runtimeStatus === "Suspended") return "wrongState";
     if (kind === "resume" && record.runtimeStatus !== "Suspended") return "wrongState";
-    this.deps.messages.send(undefined, () => {
-      if (kind === "terminate") this.terminate(instanceId, reason);
-      else if (kind === "suspend") this.suspend(instanceId, reason);
-      else this.resume(instanceId, reason);
-    });
-    return "ok";
-  }
-
-  /**
-   * Queues a new event for the instance now (dropped when the instance or that execution is gone): where
-   * messages sent with `sendEvent` arrive, and durable timers fire (on time, never delayed).
-   */
-  deliver(
-    instanceId: string,
-    executionId: string | undefined,
-    event: HistoryEvent,
-    external = false,
-  ): boolean {
-    const record = this.deps.store.getInstance(instanceId);
-    if (!record) return false;
-    if (executionId !== undefined && record.executionId !== executionId) return false;
-    if (TERMINAL_STATUSES.has(record.runtimeStatus)) return false;
-    const item: InboxItem = { event };
-    if (allocatesOnReplay(record, event) || httpAllocatesOnReplay(record, event)) item.allocates = true;
-    if (external) item.external = true;
-    record.inbox.push(item);
-    this.deps.store.putInstance(record);
-    if (record.runtimeStatus !== "Suspended") this.schedule(instanceId);
-    return true;
-  }
-
-  terminate(instanceId: string, reason: string): ControlResult {
-    const record = this.deps.store.getInstance(instanceId);
-    if (!record) return "notFound";
-    if (TERMINAL_STATUSES.has(record.runtimeStatus)) return "notRunning";
-    const now = this.deps.clock.now();
-    record.inbox = [];
-    record.history.push(historyEvent(EventType.ExecutionTerminated, now, { Input: reason }));
-    this.finish(record, "Terminated", reason, now);
-    this.notifyParent(record, {
-      Reason: `Orchestration '${record.instanceId}' was terminated: ${reason}`,
-      Details: "",
-    });
-    return "ok";
-  }
-
-  suspend(instanceId: string, reason: string): ControlResult {
-    const record = this.deps.store.getInstance(instanceId);
-    if (!record) return "notFound";
-    if (TERMINAL_STATUSES.has(record.runtimeStatus)) return "notRunning";
-    if (record.runtimeStatus === "Suspended") return "ok";
-    const now = this.deps.clock.now();
-    record.history.push(historyEvent(EventType.ExecutionSuspended, now, { Reason: reason }));
-    record.runtimeStatus = "Suspended";
-    record.lastUpdatedTime = now;
-    this.deps.store.putInstance(record);
-    return "ok";
-  }
-
-  resume(instanceId: string, reason: string): ControlResult {
-    const record = this.deps.store.getInstance(instanceId);
-    if (!record) return "notFound";
-    if (TERMINAL_STATUSES.has(record.runtimeStatus)) return "notRunning";
-    if (record.runtimeStatus !== "Suspended") return "ok";
-    const now = this.deps.clock.now();
-    record.history.push(historyEvent(EventType.ExecutionResumed, now, { Reason: reason }));
-    record.runtimeStatus = record.history.some((e) => e.EventType === EventType.ExecutionStarted)
-      ? "Running"
-      : "Pending";
-    record.lastUpdatedTime = now;
-    this.deps.store.putInstance(record);
-    if (record.inbox.length > 0) this.schedule(instanceId);
+    this.deps.bus.send(instanceTarget(instanceId), { kind: "control", control: kind, reason });
     return "ok";
   }
 
@@ -247,79 +208,152 @@ export class OrchestrationRunner {
    * a GenericEvent message carrying the reason, which makes them replay and run their failed tasks again.
    */
   rewind(instanceId: string, reason: string): void {
-    const { store, clock } = this.deps;
-    const record = store.getInstance(instanceId);
-    if (!record || record.runtimeStatus !== "Failed") return;
-    const now = clock.now();
-    const plan = rewindHistory(record.history);
-    const tasks = plan.tasks;
-    let childrenRewound = 0;
-    for (const child of plan.failedChildren) {
-      if (store.getInstance(child.childId)?.runtimeStatus === "Failed") {
-        this.rewind(child.childId, reason);
-        childrenRewound++;
-      } else {
-        // Azure Storage cannot rewind a child that is gone; the devhost starts it again instead.
-        tasks.push(restartChildTask(child));
+    const { store, bus } = this.deps;
+    bus.step(() => {
+      const record = store.getInstance(instanceId);
+      if (!record || record.runtimeStatus !== "Failed") return;
+      const now = bus.now();
+      const plan = rewindHistory(record.history);
+      const tasks = plan.tasks;
+      let childrenRewound = 0;
+      for (const child of plan.failedChildren) {
+        if (store.getInstance(child.childId)?.runtimeStatus === "Failed") {
+          this.rewind(child.childId, reason);
+          childrenRewound++;
+        } else {
+          // Azure Storage cannot rewind a child that is gone; the devhost starts it again instead.
+          tasks.push(restartChildTask(child));
+        }
       }
-    }
-    record.runtimeStatus = "Pending";
-    record.output = undefined;
-    record.failureDetails = undefined;
-    record.lastUpdatedTime = now;
-    if (tasks.length > 0) record.rewound = tasks;
-    for (const [timerId, fireAt] of pendingTimers(record)) {
-      record.openTimers[timerId] = fireAt;
-      this.timers.arm(instanceId, record.executionId, timerId, fireAt);
-    }
-    store.putInstance(record);
-    if (tasks.length > 0 || childrenRewound === 0) {
-      const wake = historyEvent(EventType.GenericEvent, now, { Data: reason });
-      this.sendEvent(undefined, instanceId, record.executionId, wake);
-    }
+      record.runtimeStatus = "Pending";
+      record.output = undefined;
+      record.failureDetails = undefined;
+      record.lastUpdatedTime = now;
+      if (tasks.length > 0) record.rewound = tasks;
+      for (const [timerId, fireAt] of pendingTimers(record)) {
+        record.openTimers[timerId] = fireAt;
+        this.armTimer(instanceId, record.executionId, timerId, fireAt);
+      }
+      this.save(record);
+      if (tasks.length > 0 || childrenRewound === 0) {
+        const wake = historyEvent(EventType.GenericEvent, now, { Data: reason });
+        this.sendEvent(undefined, instanceId, record.executionId, wake);
+      }
+    });
   }
 
+  /** Deletes the instance and every message for it (its events, timers and work items). */
   purge(instanceId: string): boolean {
-    const record = this.deps.store.getInstance(instanceId);
-    if (!record) return false;
-    this.cancelTimers(record);
-    return this.deps.store.deleteInstance(instanceId);
+    return this.deps.bus.step(() => {
+      if (!this.deps.store.getInstance(instanceId)) return false;
+      this.dropMessages(instanceId);
+      return this.deps.store.deleteInstance(instanceId);
+    });
   }
 
-  /** Cancels every armed timer (engine shutdown). */
-  stop(): void {
-    this.timers.cancelAll();
-  }
-
-  private schedule(instanceId: string): void {
-    if (this.queued.has(instanceId) || this.running.has(instanceId) || this.awaitingStart.has(instanceId))
-      return;
+  /** Called when the instance has due messages. */
+  schedule(instanceId: string): void {
+    if (this.queued.has(instanceId) || this.running.has(instanceId)) return;
     this.queued.add(instanceId);
-    this.deps.scheduler.enqueue(() => this.runEpisode(instanceId));
+    this.deps.scheduler.enqueue(() => this.run(instanceId));
   }
 
-  private async runEpisode(instanceId: string): Promise<void> {
+  private async run(instanceId: string): Promise<void> {
     this.queued.delete(instanceId);
-    const record = this.deps.store.getInstance(instanceId);
-    if (!record || record.inbox.length === 0) return;
-    if (TERMINAL_STATUSES.has(record.runtimeStatus) || record.runtimeStatus === "Suspended") return;
     this.running.add(instanceId);
+    let again = false;
     try {
-      await this.episode(record);
+      again = await this.next(instanceId);
     } catch (err) {
       this.deps.log("error", `Durable engine error in orchestration '${instanceId}': ${String(err)}`);
     } finally {
       this.running.delete(instanceId);
-      const current = this.deps.store.getInstance(instanceId);
-      if (current && current.inbox.length > 0 && current.runtimeStatus !== "Suspended")
-        this.schedule(instanceId);
+    }
+    if (again) this.schedule(instanceId);
+  }
+
+  /** Handles what is due for the instance: one control, dropped messages, or one episode. True: look again. */
+  private async next(instanceId: string): Promise<boolean> {
+    const { store, bus } = this.deps;
+    const due = bus.due(instanceTarget(instanceId));
+    if (due.length === 0) return false;
+    const record = store.getInstance(instanceId);
+    if (!record) {
+      bus.step(() => due.forEach((m) => bus.consume(m.id)));
+      return false;
+    }
+    // Messages that no longer apply: for another execution, or for an instance that has ended.
+    const stale = due.filter(
+      (m) =>
+        (m.body.kind === "event" || m.body.kind === "control") &&
+        (TERMINAL_STATUSES.has(record.runtimeStatus) ||
+          (m.body.kind === "event" &&
+            m.body.executionId !== undefined &&
+            m.body.executionId !== record.executionId)),
+    );
+    if (stale.length > 0) {
+      bus.step(() => stale.forEach((m) => bus.consume(m.id)));
+      return true;
+    }
+    const started = record.history.length > 0;
+    const firstControl = due.find((m) => m.body.kind === "control");
+    // The events before the first control: an episode never takes an event queued behind a control.
+    const lead: Message[] = [];
+    for (const m of due) {
+      if (m.body.kind === "control") break;
+      lead.push(m);
+    }
+    // Before its start message arrives (late, with latency), an instance takes nothing but controls; the
+    // start event opens the first episode, whatever overtook it.
+    const start = started
+      ? undefined
+      : due.find((m) => m.body.kind === "event" && itemOf(m).event.EventType === EventType.ExecutionStarted);
+    const runnable = record.runtimeStatus !== "Suspended" && (started || start !== undefined);
+    if (runnable && (lead.length > 0 || start)) {
+      const events = start ? [start, ...lead.filter((m) => m !== start)] : lead;
+      await this.episode(record, events);
+      return true;
+    }
+    if (firstControl) {
+      bus.step(() => this.applyControl(record, firstControl));
+      return true;
+    }
+    return false;
+  }
+
+  private applyControl(record: InstanceRecord, message: Message): void {
+    const { bus } = this.deps;
+    bus.consume(message.id);
+    if (message.body.kind !== "control") return;
+    const { control, reason } = message.body;
+    const now = bus.now();
+    if (control === "terminate") {
+      record.history.push(historyEvent(EventType.ExecutionTerminated, now, { Input: reason }));
+      this.finish(record, "Terminated", reason, now);
+      this.notifyParent(record, {
+        Reason: `Orchestration '${record.instanceId}' was terminated: ${reason}`,
+        Details: "",
+      });
+    } else if (control === "suspend" && record.runtimeStatus !== "Suspended") {
+      record.history.push(historyEvent(EventType.ExecutionSuspended, now, { Reason: reason }));
+      record.runtimeStatus = "Suspended";
+      record.lastUpdatedTime = now;
+      this.save(record);
+    } else if (control === "resume" && record.runtimeStatus === "Suspended") {
+      record.history.push(historyEvent(EventType.ExecutionResumed, now, { Reason: reason }));
+      record.runtimeStatus = record.history.some((e) => e.EventType === EventType.ExecutionStarted)
+        ? "Running"
+        : "Pending";
+      record.lastUpdatedTime = now;
+      this.save(record);
     }
   }
 
-  private async episode(record: InstanceRecord): Promise<void> {
-    const { invoker } = this.deps;
-    const now = this.deps.clock.now();
-    const { batch, newEvents, work } = this.openEpisode(record, now);
+  private async episode(record: InstanceRecord, messages: Message[]): Promise<void> {
+    const { invoker, bus } = this.deps;
+    const now = bus.now();
+    const revision = record.revision;
+    const { batch, consumed, newEvents, work } = this.openEpisode(record, messages, now);
     const trigger = orchestrationTrigger(record, newEvents, this.deps.schemaVersion);
     let result: OrchestratorResult | undefined;
     let failure: OrchestratorFailure | undefined;
@@ -332,33 +366,49 @@ export class OrchestrationRunner {
         failure = orchestratorFailure(err);
       }
     }
-    if (this.isSuperseded(record, work.executionId)) return;
-
-    for (const e of newEvents) e.IsPlayed = true;
-    record.history.push(...newEvents);
-    record.lastUpdatedTime = now;
-    if (failure || !result) {
-      // The extension replays a failed episode's actions before failing it: a lock released on the way out
-      // (`finally { lock.release() }`) is released. Other actions of that episode are not carried out.
-      const [appended, effects] = [work.appended.length, work.effects.length];
-      releasesOf(work, flattenActions(failure?.actions ?? []));
-      record.history.push(
-        ...work.appended.slice(appended),
-        historyEvent(EventType.OrchestratorCompleted, now),
-      );
-      this.failOrchestrator(record, failure?.message, failure?.details, now);
-      for (const effect of work.effects.slice(effects)) effect();
-      return;
-    }
-    this.applyResult(work, result, batch);
+    bus.step(() => {
+      // Purged or replaced while the orchestrator ran: this episode's outcome no longer applies.
+      const current = this.deps.store.getInstance(record.instanceId);
+      if (!current || current.revision !== revision || current.executionId !== work.executionId) return;
+      for (const id of consumed) bus.consume(id);
+      for (const e of newEvents) e.IsPlayed = true;
+      record.history.push(...newEvents);
+      record.lastUpdatedTime = now;
+      if (failure || !result) {
+        // The extension replays a failed episode's actions before failing it: a lock released on the way out
+        // (`finally { lock.release() }`) is released. Other actions of that episode are not carried out.
+        const [appended, effects] = [work.appended.length, work.effects.length];
+        releasesOf(work, flattenActions(failure?.actions ?? []));
+        record.history.push(
+          ...work.appended.slice(appended),
+          historyEvent(EventType.OrchestratorCompleted, now),
+        );
+        this.failOrchestrator(record, failure?.message, failure?.details, now);
+        for (const effect of work.effects.slice(effects)) effect();
+        return;
+      }
+      this.applyResult(work, result, batch);
+    });
   }
 
-  /** Takes the episode's batch from the inbox and does the numbering the SDK does while replaying it. */
+  /**
+   * Takes the episode's batch from the due event messages and does the numbering the SDK does while
+   * replaying it. Returns the ids of the messages it consumes.
+   */
   private openEpisode(
     record: InstanceRecord,
+    messages: Message[],
     now: number,
-  ): { batch: InboxItem[]; newEvents: HistoryEvent[]; work: EpisodeWork } {
-    const batch = takeBatch(record.inbox);
+  ): { batch: InboxItem[]; consumed: string[]; newEvents: HistoryEvent[]; work: EpisodeWork } {
+    const inbox = messages.map((m) => {
+      const item = { ...itemOf(m) };
+      if (allocatesOnReplay(record, item.event) || httpAllocatesOnReplay(record, item.event))
+        item.allocates = true;
+      return item;
+    });
+    const n = batchLength(inbox);
+    const batch = inbox.slice(0, n);
+    const consumed = messages.slice(0, n).map((m) => m.id);
     const newEvents: HistoryEvent[] = [historyEvent(EventType.OrchestratorStarted, now)];
     for (const item of batch) newEvents.push(item.event);
     if (record.runtimeStatus === "Pending" || record.runtimeStatus === "ContinuedAsNew")
@@ -378,18 +428,10 @@ export class OrchestrationRunner {
       noteLockGranted(record, item.event);
       pollAfterTimer(work, item.event);
     }
-    return { batch, newEvents, work };
+    return { batch, consumed, newEvents, work };
   }
 
-  /** Terminated, purged or restarted while the orchestrator ran: this episode's outcome no longer applies. */
-  private isSuperseded(record: InstanceRecord, executionId: string): boolean {
-    const current = this.deps.store.getInstance(record.instanceId);
-    return (
-      current !== record || record.executionId !== executionId || TERMINAL_STATUSES.has(record.runtimeStatus)
-    );
-  }
-
-  /** Records the orchestrator's reply, saves the record, then starts the work it scheduled. */
+  /** Records the orchestrator's reply, saves the record, and sends the work it scheduled (in the step). */
   private applyResult(work: EpisodeWork, result: OrchestratorResult, batch: InboxItem[]): void {
     const { record, now } = work;
     if (result.customStatus !== undefined) record.customStatus = result.customStatus;
@@ -401,7 +443,7 @@ export class OrchestrationRunner {
       this.failOrchestrator(record, unsupported, undefined, now);
       return;
     }
-    this.deps.store.putInstance(record);
+    this.save(record);
     for (const effect of work.effects) effect();
     if (result.isDone) {
       if (continueAsNew) this.continueAsNew(record, continueAsNew, batch, now);
@@ -409,50 +451,13 @@ export class OrchestrationRunner {
     }
   }
 
-  private runActivity(
-    instanceId: string,
-    executionId: string,
-    taskId: number,
-    name: string,
-    input: unknown,
-  ): void {
-    // The work item and its result are messages of their own: no order among an instance's activities.
-    this.deps.messages.send(undefined, () => {
-      this.deps.activities.run(name, input, (outcome: ActivityOutcome) => {
-        const now = this.deps.clock.now();
-        const event = outcome.ok
-          ? historyEvent(EventType.TaskCompleted, now, {
-              TaskScheduledId: taskId,
-              Result: JSON.stringify(outcome.result ?? null),
-            })
-          : failedEvent(EventType.TaskFailed, taskId, outcome.failure, now);
-        this.sendEvent(undefined, instanceId, executionId, event);
-      });
-    });
-  }
-
-  /** Like runActivity, for the built-in HTTP activity (see ./durableHttp). */
-  private runHttp(
-    instanceId: string,
-    executionId: string,
-    taskId: number,
-    request: DurableHttpRequest,
-  ): void {
-    // A work item like an activity's: it counts as work in flight until its result is sent.
-    this.deps.messages.send(undefined, () => {
-      this.deps.scheduler.enqueue(() =>
-        sendDurableHttp(request).then((outcome) => {
-          const now = this.deps.clock.now();
-          const event = outcome.ok
-            ? historyEvent(EventType.TaskCompleted, now, {
-                TaskScheduledId: taskId,
-                Result: JSON.stringify(outcome.result),
-              })
-            : failedEvent(EventType.TaskFailed, taskId, outcome.failure, now);
-          this.sendEvent(undefined, instanceId, executionId, event);
-        }),
-      );
-    });
+  private armTimer(instanceId: string, executionId: string, timerId: number, fireAt: number): void {
+    const event = historyEvent(EventType.TimerFired, fireAt, { TimerId: timerId, FireAt: isoTime(fireAt) });
+    this.deps.bus.send(
+      instanceTarget(instanceId),
+      { kind: "event", executionId, item: { event } },
+      { id: timerMessageId(instanceId, executionId, timerId), timerAt: fireAt },
+    );
   }
 
   private startChild(
@@ -470,12 +475,11 @@ export class OrchestrationRunner {
       reason = `An orchestration with instance ID '${childId}' already exists and is ${existing.runtimeStatus}.`;
     }
     if (reason) {
-      const now = this.deps.clock.now();
       const event = failedEvent(
         EventType.SubOrchestrationInstanceFailed,
         parent.taskScheduledId,
         { Reason: reason, Details: "" },
-        now,
+        this.deps.bus.now(),
       );
       this.sendEvent(childId, parent.instanceId, parent.executionId, event);
       return;
@@ -483,8 +487,18 @@ export class OrchestrationRunner {
     this.create(name, childId, input, parent, version);
   }
 
+  /** Drops every message for the instance (its events, controls, timers) and for its work items. */
+  private dropMessages(instanceId: string): void {
+    const { store, bus } = this.deps;
+    for (const m of store.messagesFor(instanceTarget(instanceId))) bus.consume(m.id);
+    for (const m of store.messagesFor(workTarget(instanceId))) bus.consume(m.id);
+  }
+
+  /** Drops the timer messages of the record's execution that have not fired. */
   private cancelTimers(record: InstanceRecord): void {
-    this.timers.cancelInstance(record.instanceId);
+    for (const key of Object.keys(record.openTimers)) {
+      this.deps.bus.consume(timerMessageId(record.instanceId, record.executionId, Number(key)));
+    }
     record.openTimers = {};
   }
 
@@ -495,13 +509,31 @@ export class OrchestrationRunner {
     now: number,
   ): void {
     this.cancelTimers(record);
-    // External events not yet handed to this execution go to the next one (the real host delivers queued
-    // messages to the current execution); with preserveUnprocessedEvents, so do those of the last batch.
-    const carried = record.inbox.filter((i) => i.external);
-    if (action.preserveUnprocessedEvents) carried.unshift(...batch.filter((i) => i.external));
-    renewForContinueAsNew(record, decodeProcessedInput(action.input), carried, now);
-    this.deps.store.putInstance(record);
-    this.schedule(record.instanceId);
+    renewForContinueAsNew(record, decodeProcessedInput(action.input), now);
+    this.save(record);
+    this.sendEvent(
+      undefined,
+      record.instanceId,
+      record.executionId,
+      startEvent(record, now),
+      false,
+      true,
+      startMessageId(record),
+    );
+    // External events not yet handed to the old execution stay queued for the new one (they name no
+    // execution); with preserveUnprocessedEvents, so do those of the last batch, handed over unplayed.
+    if (action.preserveUnprocessedEvents) {
+      for (const item of batch.filter((i) => i.external)) {
+        this.sendEvent(
+          undefined,
+          record.instanceId,
+          undefined,
+          { ...item.event, IsPlayed: false },
+          true,
+          true,
+        );
+      }
+    }
   }
 
   private completeInstance(record: InstanceRecord, output: unknown, now: number): void {
@@ -554,7 +586,7 @@ export class OrchestrationRunner {
     record.retries = {};
     delete record.httpCalls;
     record.lastUpdatedTime = now;
-    this.deps.store.putInstance(record);
+    this.save(record);
   }
 
   private notifyParent(record: InstanceRecord, failure: TaskFailure): void {
@@ -563,8 +595,14 @@ export class OrchestrationRunner {
       EventType.SubOrchestrationInstanceFailed,
       record.parent.taskScheduledId,
       failure,
-      this.deps.clock.now(),
+      this.deps.bus.now(),
     );
     this.sendEvent(record.instanceId, record.parent.instanceId, record.parent.executionId, event);
+  }
+
+  /** Writes the record (inside the current step), one revision later. */
+  private save(record: InstanceRecord): void {
+    record.revision++;
+    this.deps.store.putInstance(record);
   }
 }

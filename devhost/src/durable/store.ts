@@ -1,6 +1,8 @@
 /**
- * What the Durable engine persists, and the store interface it talks to. The in-memory store keeps these
- * records as live objects; a persistent store can serialize them on `put*` (records are plain JSON data).
+ * What the Durable engine persists, and the store interface it talks to. Records and messages are plain JSON
+ * data. The engine never relies on getting back the object it put (a persistent store copies them): every
+ * step reads what it needs, and writes what it changed in one `transaction`, together with the messages it
+ * consumed and the messages it sends (see ./mailbox).
  */
 import type { DurableHttpRequest } from "./durableHttp";
 import type { HistoryEvent } from "./history";
@@ -10,12 +12,13 @@ export type RuntimeStatus =
 
 export const TERMINAL_STATUSES: ReadonlySet<RuntimeStatus> = new Set(["Completed", "Failed", "Terminated"]);
 
-/** A new event waiting to be handed to the orchestrator in its next episode. */
+/** A new event waiting to be handed to the orchestrator in its next episode (an event message's body). */
 export interface InboxItem {
   event: HistoryEvent;
   /**
    * True when the SDK assigns a sequence number while replaying this event (a retried task's failure or
-   * its retry timer). Such an event must open an episode so the engine can mirror the numbering.
+   * its retry timer). Such an event must open an episode so the engine can mirror the numbering. Worked out
+   * when the episode takes its batch.
    */
   allocates?: boolean;
   /** Raised through the management API / raiseEvent (carried into the next execution on continueAsNew). */
@@ -90,8 +93,9 @@ export interface InstanceRecord {
   customStatus: unknown;
   createdTime: number;
   lastUpdatedTime: number;
+  /** +1 on every write: a step that read revision r commits only if the record is still at r. */
+  revision: number;
   history: HistoryEvent[];
-  inbox: InboxItem[];
   parent?: ParentLink;
   /** Next sequence number the SDK will assign (DurableTask's EventId counter). */
   nextSequence: number;
@@ -136,10 +140,55 @@ export interface EntityRecord {
   /** JSON text of the state. */
   state?: string;
   lastOperationTime?: number;
-  queue: EntityOperation[];
+  /** +1 on every write (see InstanceRecord.revision). */
+  revision: number;
   /** The orchestration holding this entity's lock: only its operations run until it releases it. */
   lockedBy?: string;
 }
+
+/**
+ * Who a message is for: an orchestration instance (`i:<instanceId>`), an entity (`e:<schedulerId>`), or the
+ * work items of an instance (`w:<instanceId>`: activity and durable HTTP executions, which run in any order).
+ */
+export type MessageTarget = string;
+
+export const instanceTarget = (instanceId: string): MessageTarget => `i:${instanceId}`;
+export const entityTarget = (entityId: string): MessageTarget => `e:${entityId}`;
+export const workTarget = (instanceId: string): MessageTarget => `w:${instanceId}`;
+
+/** A client's terminate / suspend / resume, carried out by the instance's own runner in turn. */
+export type ControlKind = "terminate" | "suspend" | "resume";
+
+export type MessageBody =
+  /** An event for an orchestration; `executionId` set: only that execution takes it (others drop it). */
+  | { kind: "event"; item: InboxItem; executionId?: string }
+  | { kind: "control"; control: ControlKind; reason: string }
+  | { kind: "operation"; op: EntityOperation }
+  /** The release of the lock orchestration `holder` has on the entity. */
+  | { kind: "release"; holder: string }
+  | { kind: "activity"; executionId: string; taskId: number; name: string; input: unknown }
+  | { kind: "http"; executionId: string; taskId: number; request: DurableHttpRequest };
+
+/**
+ * A durable message: sent inside the transaction of the step that produced it, deleted inside the
+ * transaction of the step that consumed it, so each is handled once whatever crashes in between.
+ */
+export interface Message {
+  /** Unique; a message whose id is already stored is not stored again (redelivery is deduplicated). */
+  id: string;
+  target: MessageTarget;
+  /** The sender (an instance or entity id): messages on one route keep their order. Clients: none. */
+  from?: string;
+  /** Not visible before this time: a durable timer, or latency (a slow backend). */
+  deliverAt: number;
+  /** A durable timer (it does not count as work in flight: `waitForIdle` does not wait for it). */
+  timer?: boolean;
+  /** Order of arrival, assigned by the store. */
+  seq: number;
+  body: MessageBody;
+}
+
+export type NewMessage = Omit<Message, "seq">;
 
 export interface InstanceQuery {
   runtimeStatus?: RuntimeStatus[];
@@ -150,7 +199,7 @@ export interface InstanceQuery {
 
 export interface DurableStore {
   getInstance(instanceId: string): InstanceRecord | undefined;
-  /** Creates or updates (the engine mutates records it got from the store, then puts them back). */
+  /** Creates or replaces the record. */
   putInstance(record: InstanceRecord): void;
   deleteInstance(instanceId: string): boolean;
   /** Matching instances ordered by creation time, then id. */
@@ -159,6 +208,24 @@ export interface DurableStore {
   putEntity(record: EntityRecord): void;
   deleteEntity(entityId: string): boolean;
   listEntities(): EntityRecord[];
+
+  /** Stores a message unless one with its id is stored; returns it as stored (with its seq), or undefined. */
+  insertMessage(message: NewMessage): Message | undefined;
+  deleteMessage(id: string): void;
+  /** The messages for `target`, in delivery order (deliverAt, then arrival). */
+  messagesFor(target: MessageTarget): Message[];
+  /** Every stored message, in delivery order (recovery after a restart). */
+  allMessages(): Message[];
+  /** The latest delivery time of a stored message on the route from `from` to `target`. */
+  lastDeliveryOnRoute(from: string, target: MessageTarget): number | undefined;
+
+  /**
+   * Runs `fn` as one transaction: all of its writes are stored, or (if it throws) none. Transactions nest
+   * (an inner one is part of the outer one). `fn` must not await.
+   */
+  transaction<T>(fn: () => T): T;
+  /** Releases what the store holds open (files, locks). */
+  close(): void;
 }
 
 export function matchesQuery(record: InstanceRecord, query: InstanceQuery): boolean {

@@ -109,7 +109,9 @@ test("suspend holds events until resume", async () => {
   h = createHarness(waiter());
   await h.start("Wait", 0, "s1");
   await h.settle();
+  // Like the real host, the 202 means "queued": the suspension lands when the control message is processed.
   expect((await h.call("POST", "instances/s1/suspend?reason=pause")).status).toBe(202);
+  await h.settle();
   expect((await h.status("s1")).runtimeStatus).toBe("Suspended");
   await h.call("POST", "instances/s1/raiseEvent/go", 1);
   await h.settle();
