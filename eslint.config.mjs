@@ -18,6 +18,14 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // CommonJS config and setup files, run by Node / jest.
+    files: ["devhost/jest.projects.js", "devhost/test/stores/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { __dirname: "readonly", module: "writable", require: "readonly", process: "readonly" },
+    },
+  },
+  {
     files: ["scripts/**/*.mjs"],
     languageOptions: { globals: { console: "readonly", process: "readonly" } },
   },

@@ -1,6 +1,6 @@
 /**
- * `npm test` runs two projects: the app's tests (test/: TypeScript sources through ts-jest; the end-to-end
- * tests run the compiled app from dist/ on the devhost) and the devhost package's own tests (devhost/test/).
+ * `npm test` runs the app's tests (test/: TypeScript sources through ts-jest; the end-to-end tests run the
+ * compiled app from dist/ on the devhost) and the devhost package's own projects (devhost/jest.projects.js).
  */
 const app = {
   displayName: "app",
@@ -13,6 +13,6 @@ const app = {
 };
 
 module.exports = {
-  projects: [app, "<rootDir>/devhost"],
+  projects: [app, ...require("./devhost/jest.projects")],
   reporters: ["default", "<rootDir>/test/summaryReporter.js"],
 };

@@ -1,10 +1,2 @@
-/** The devhost's own tests, from TypeScript sources through ts-jest (fixture apps are plain JavaScript). */
-module.exports = {
-  displayName: "devhost",
-  preset: "ts-jest",
-  testEnvironment: "node",
-  roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }] },
-  setupFilesAfterEnv: ["<rootDir>/test/jestSetup.ts"],
-};
+/** The devhost's own tests (see jest.projects.js); the repository's root config runs the same projects. */
+module.exports = { projects: require("./jest.projects") };

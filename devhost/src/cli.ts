@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 /**
- * `durable-devhost [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX]
- * [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]`
- * A local stand-in for `func start`: serves the app's functions and the Durable management API.
+ * `durable-devhost [--app DIR] [--port N] [--data DIR | --memory] [--reset] [--synchronous normal|full]
+ * [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]`
+ * A local stand-in for `func start`: serves the app's functions and the Durable management API. Durable state
+ * (instances, entities, messages, timers, timer schedules) lives in SQLite under `.devhost/` in the app, or
+ * `--data DIR`, and survives restarts; `--memory` keeps it in memory only; `--reset` wipes the data first.
  * `--latency` makes it a slow backend: every Durable message arrives MIN..MAX ms late (see durable/latency.ts).
  * Ctrl-C / SIGTERM stops it (in-flight work gets `--shutdown-timeout` ms, default 5000); a second one exits
  * at once.
  */
+import * as path from "node:path";
 import type { LatencyOptions } from "./contracts";
+import { DEFAULT_DATA_DIR, openDataDir } from "./dataDir";
+import { MemoryStore } from "./durable/memoryStore";
+import type { SqliteSynchronous } from "./durable/sqliteStore";
+import type { DurableStore } from "./durable/store";
 import { DEFAULT_LATENCY_SEED, latencyProblem } from "./durable/latency";
 import { formatFunctionList } from "./functionList";
 import { parseHostKeys, type HostKeys } from "./http/auth";
@@ -25,10 +32,16 @@ export interface CliOptions {
   latency?: Required<LatencyOptions>;
   /** How long a stop lets in-flight work finish (`--shutdown-timeout`); default: the host's. */
   shutdownTimeoutMs?: number;
+  /** Where the SQLite store lives (`--data`), or "memory" (`--memory`); default: `.devhost` in the app. */
+  data?: string | "memory";
+  /** Wipe the data directory before starting (`--reset`). */
+  reset: boolean;
+  /** SQLite's `synchronous` setting (`--synchronous`); default "normal". */
+  synchronous?: SqliteSynchronous;
 }
 
 const USAGE =
-  "usage: cli.js [--app DIR] [--port N] [--memory] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]";
+  "usage: cli.js [--app DIR] [--port N] [--data DIR | --memory] [--reset] [--synchronous normal|full] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]";
 
 /** `--latency MIN-MAX` or `--latency N` (N-N), whole milliseconds. */
 export function parseLatency(text: string): { minMs: number; maxMs: number } {
@@ -53,7 +66,13 @@ export function describeLatency(latency: Required<LatencyOptions>): string {
 
 export function parseCliArgs(argv: string[]): CliOptions {
   // Like `func start`: the app is the current directory unless --app names another.
-  const options: CliOptions = { appDir: process.cwd(), port: 7071, verbose: false, quiet: false };
+  const options: CliOptions = {
+    appDir: process.cwd(),
+    port: 7071,
+    verbose: false,
+    quiet: false,
+    reset: false,
+  };
   let latency: { minMs: number; maxMs: number } | undefined;
   let seed: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -74,8 +93,26 @@ export function parseCliArgs(argv: string[]): CliOptions {
         break;
       }
       case "--memory":
-        // The in-memory store is the only (and default) one for now.
+        if (options.data !== undefined && options.data !== "memory")
+          throw new Error(`--memory and --data exclude each other\n${USAGE}`);
+        options.data = "memory";
         break;
+      case "--data": {
+        const dir = value();
+        if (options.data === "memory") throw new Error(`--memory and --data exclude each other\n${USAGE}`);
+        options.data = dir;
+        break;
+      }
+      case "--reset":
+        options.reset = true;
+        break;
+      case "--synchronous": {
+        const mode = value().toLowerCase();
+        if (mode !== "normal" && mode !== "full")
+          throw new Error(`Invalid --synchronous "${mode}": expected normal or full\n${USAGE}`);
+        options.synchronous = mode;
+        break;
+      }
       case "--keys":
         options.keys = parseHostKeys(value());
         break;
@@ -109,6 +146,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
     }
   }
   if (seed !== undefined && !latency) throw new Error(`--latency-seed needs --latency\n${USAGE}`);
+  if (options.data === "memory" && (options.reset || options.synchronous))
+    throw new Error(`--reset and --synchronous apply to a data directory, not --memory\n${USAGE}`);
   if (latency) options.latency = { ...latency, seed: seed ?? DEFAULT_LATENCY_SEED };
   return options;
 }
@@ -122,7 +161,9 @@ async function main(): Promise<void> {
     if (level === "error" || level === "critical" || level === "warning") console.error(text);
     else console.log(text);
   };
+  const store = openStore(options);
   const host = await startHost({
+    store: store.store,
     appDir: options.appDir,
     port: options.port,
     keys: options.keys,
@@ -138,8 +179,25 @@ async function main(): Promise<void> {
       formatFunctionList(host.functions, `http://localhost:${host.port}`, host.config.routePrefix) +
       "\n",
   );
+  console.log(store.description);
   if (options.latency) console.log(describeLatency(options.latency));
   console.log("Host started");
+}
+
+/** The store the options ask for, and the line that tells the user where their data is. */
+export function openStore(options: CliOptions): { store: DurableStore; description: string } {
+  if (options.data === "memory") {
+    return { store: new MemoryStore(), description: "Durable store: in memory (lost when the host stops)" };
+  }
+  const dir = path.resolve(options.appDir, options.data ?? DEFAULT_DATA_DIR);
+  const store = openDataDir(dir, { reset: options.reset, synchronous: options.synchronous });
+  const sync = options.synchronous ?? "normal";
+  return {
+    store,
+    description:
+      `Durable store: SQLite in ${dir} (synchronous=${sync}${options.reset ? ", reset" : ""}; ` +
+      `--reset wipes it, --memory keeps nothing)`,
+  };
 }
 
 /** Exit codes of a process ended by a signal (128 + its number), used when a second signal cuts a stop short. */

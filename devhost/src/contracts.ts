@@ -65,6 +65,11 @@ export interface DurableEngine {
   /** Resolves the next time the engine becomes idle (immediately when it is idle). */
   whenIdle(): Promise<void>;
   /**
+   * Resumes what a persistent store holds from an earlier run (undelivered messages, durable timers, activity
+   * work); the host calls it once it serves requests. Returns how many stored messages it resumed.
+   */
+  resume?(): number;
+  /**
    * Starts no new work: queued work items, messages still on their way and durable timers are dropped.
    * Resolves once the work items already running have finished (the host bounds that wait).
    */

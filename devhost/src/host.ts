@@ -10,6 +10,8 @@ import { describeUnsupported, unsupportedBindings } from "./bindingSupport";
 import { Clock } from "./clock";
 import type { DurableEngine, DurableEngineOptions, FunctionInvoker, LatencyOptions } from "./contracts";
 import { createDurableEngine } from "./durable/engine";
+import { MemoryStore } from "./durable/memoryStore";
+import type { DurableStore } from "./durable/store";
 import { describeFunctions, type FunctionInfo } from "./functionList";
 import { isFunctionDisabled } from "./functionSettings";
 import { deactivateRegistry, type LogLevel, type RpcHttpData } from "./functionsCore";
@@ -74,6 +76,12 @@ export interface StartHostOptions {
    * DEFAULT_SHUTDOWN_TIMEOUT_MS.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Where the Durable engine and the timer triggers' schedule monitor keep their state; default: a new
+   * MemoryStore. Pass a `SqliteStore` (see `openDataDir`) to keep it across restarts. The host closes it when
+   * it stops.
+   */
+  store?: DurableStore;
 }
 
 /** What `stop` allows in-flight work by default. */
@@ -144,6 +152,8 @@ export async function startHost(options: StartHostOptions = {}): Promise<DevHost
 }
 
 async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unknown)[]): Promise<DevHost> {
+  // Runs last: a host that fails to start still lets go of the store it was given (closing twice is fine).
+  if (options.store) cleanups.push(() => options.store?.close());
   const log: RuntimeLog = options.log === false ? () => {} : (options.log ?? consoleLog);
   const givenKeys =
     options.keys ?? (process.env[KEYS_ENV] ? parseHostKeys(process.env[KEYS_ENV]) : undefined);
@@ -198,6 +208,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
   const engineLog = (level: "information" | "warning" | "error", message: string): void =>
     log(level, message);
+  const store = options.store ?? new MemoryStore();
   const durableEngine = (options.createEngine ?? createDurableEngine)({
     invoker: engineInvoker,
     clock,
@@ -207,6 +218,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     webhookPath: WEBHOOK_PATH,
     log: engineLog,
     latency: options.latency,
+    store,
   });
   cleanups.push(() => durableEngine.stop());
 
@@ -240,6 +252,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
       functionAppDirectory: app.appDir,
     });
   }
+  durableEngine.resume?.();
   timers.start();
   cleanups.push(() => timers.stop());
   running = true;

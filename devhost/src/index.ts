@@ -10,6 +10,11 @@ export type { ModuleLoader } from "./moduleHook";
 export { parseHostKeys, KEYS_ENV } from "./http/auth";
 export type { HostKeys } from "./http/auth";
 export { createDurableEngine, DEFAULT_WEBHOOK_PATH } from "./durable/engine";
+export { MemoryStore } from "./durable/memoryStore";
+export { SqliteStore, StoreLockedError, DATABASE_FILE } from "./durable/sqliteStore";
+export type { SqliteStoreOptions, SqliteSynchronous } from "./durable/sqliteStore";
+export type { DurableStore } from "./durable/store";
+export { openDataDir, resetDataDir, defaultDataDir, DEFAULT_DATA_DIR } from "./dataDir";
 export type {
   DurableEngine,
   DurableEngineOptions,

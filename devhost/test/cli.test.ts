@@ -1,17 +1,25 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 import { parseCliArgs } from "../src/cli";
 import { formatFunctionList } from "../src/functionList";
 import { oneShot } from "./helpers/oneShotHttp";
+import { tempDataDir } from "./helpers/testStores";
 
 const packageRoot = path.join(__dirname, "..");
 const appDir = path.join(__dirname, "fixtures/runtime-app");
 const busyAppDir = path.join(__dirname, "fixtures/busy-app");
 
-/** Runs src/cli.ts from source (no build needed) on the runtime test app. */
+const children: ChildProcess[] = [];
+// A test that fails half-way must not leave a host running (jest would wait for it).
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+/** Runs src/cli.ts from source (no build needed) on the runtime test app, on a fresh data directory. */
 function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawn(
+  if (!args.includes("--memory") && !args.includes("--data")) args = [...args, "--data", tempDataDir("cli-")];
+  const child = spawn(
     process.execPath,
     [
       "-r",
@@ -21,6 +29,8 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
     ],
     { env: { ...process.env, TICK_SCHEDULE: "0 */5 * * * *", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
+  children.push(child);
+  return child;
 }
 
 test("formats the function list like func start", () => {
@@ -53,7 +63,13 @@ test("formats the function list like func start", () => {
 
 test("parses arguments", () => {
   // The app is the current directory by default, as for `func start`.
-  expect(parseCliArgs([])).toEqual({ appDir: process.cwd(), port: 7071, verbose: false, quiet: false });
+  expect(parseCliArgs([])).toEqual({
+    appDir: process.cwd(),
+    port: 7071,
+    verbose: false,
+    quiet: false,
+    reset: false,
+  });
   expect(parseCliArgs(["--quiet"])).toMatchObject({ quiet: true });
   expect(parseCliArgs(["--app", "x", "--port", "0", "--memory", "--keys", '{"master":"m"}'])).toEqual({
     appDir: "x",
@@ -61,7 +77,18 @@ test("parses arguments", () => {
     keys: { master: "m", host: [], functions: {}, system: {} },
     verbose: false,
     quiet: false,
+    reset: false,
+    data: "memory",
   });
+  expect(parseCliArgs(["--data", "d", "--reset", "--synchronous", "FULL"])).toMatchObject({
+    data: "d",
+    reset: true,
+    synchronous: "full",
+  });
+  expect(() => parseCliArgs(["--data", "d", "--memory"])).toThrow(/exclude each other\nusage:/);
+  expect(() => parseCliArgs(["--memory", "--data", "d"])).toThrow(/exclude each other/);
+  expect(() => parseCliArgs(["--memory", "--reset"])).toThrow(/not --memory/);
+  expect(() => parseCliArgs(["--synchronous", "off"])).toThrow(/expected normal or full/);
   expect(() => parseCliArgs(["--port", "abc"])).toThrow(/Invalid port/);
   expect(() => parseCliArgs(["--bogus"])).toThrow(/Unknown argument/);
 });
@@ -281,4 +308,73 @@ test("a second SIGTERM while stopping exits at once (143), still answering the r
     "SIGTERM while stopping: exiting at once\n" +
       "Stopping at once; abandoned what was still running: httpTrigger 'hangForever' (GET /api/hangForever)\n",
   );
+});
+
+/** Starts the CLI and waits for "Host started"; resolves with its port, output so far and exit promise. */
+async function runningCli(args: string[]) {
+  const child = spawnCli(["--app", appDir, "--port", "0", ...args], { WEBSITE_HOSTNAME: "" });
+  const out = { stdout: "", stderr: "" };
+  child.stderr.on("data", (d: Buffer) => (out.stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      out.stdout += d.toString();
+      if (out.stdout.includes("Host started")) resolve();
+    });
+    child.on("exit", () => reject(new Error(`CLI exited early:\n${out.stdout}\n${out.stderr}`)));
+  });
+  const port = Number(/http:\/\/localhost:(\d+)\/api\/hello/.exec(out.stdout)?.[1]);
+  const base = `http://127.0.0.1:${port}/runtime/webhooks/durabletask`;
+  return {
+    out,
+    base,
+    async stop(): Promise<number | null> {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+test("the CLI keeps Durable state in its data directory across restarts, refuses a second host on it, and --reset wipes it", async () => {
+  const data = tempDataDir("cli-data-");
+  const first = await runningCli(["--data", data]);
+  expect(first.out.stdout).toContain(`Durable store: SQLite in ${data} (synchronous=normal;`);
+  for (let i = 0; i < 3; i++) {
+    expect((await fetch(`${first.base}/entities/counter/kept?op=add`, { method: "POST" })).status).toBe(202);
+  }
+  const started = await fetch(`http://127.0.0.1:${new URL(first.base).port}/api/start/kept`, {
+    method: "POST",
+  });
+  const instanceId = ((await started.json()) as { id: string }).id;
+
+  // A second host on the same directory is refused before it serves anything, and the first is untouched.
+  const second = spawnCli(["--app", appDir, "--port", "0", "--data", data]);
+  let secondErr = "";
+  second.stderr.on("data", (d: Buffer) => (secondErr += d.toString()));
+  const secondCode = await new Promise<number | null>((resolve) =>
+    second.on("exit", (code) => resolve(code)),
+  );
+  expect(secondCode).toBe(1);
+  expect(secondErr).toContain(`The data directory ${data} is in use by another devhost.`);
+  expect(secondErr).not.toMatch(/\n\s+at /);
+
+  expect(await first.stop()).toBe(0);
+
+  const again = await runningCli(["--data", data]);
+  const entity = await fetch(`${again.base}/entities/counter/kept`);
+  expect(entity.status).toBe(200);
+  expect(await entity.json()).toBe(3);
+  const status = await fetch(`${again.base}/instances/${instanceId}`);
+  expect(await status.json()).toMatchObject({ runtimeStatus: "Completed", output: "KEPT!" });
+  expect(await again.stop()).toBe(0);
+
+  const reset = await runningCli(["--data", data, "--reset"]);
+  expect(reset.out.stdout).toContain(`Durable store: SQLite in ${data} (synchronous=normal, reset;`);
+  expect((await fetch(`${reset.base}/entities/counter/kept`)).status).toBe(404);
+  expect((await fetch(`${reset.base}/instances/${instanceId}`)).status).toBe(404);
+  expect(await reset.stop()).toBe(0);
+
+  const memory = await runningCli(["--memory"]);
+  expect(memory.out.stdout).toContain("Durable store: in memory (lost when the host stops)");
+  expect(await memory.stop()).toBe(0);
 });

@@ -5,6 +5,9 @@
  * after it began stopping are refused with the host's 503.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { oneShot, type OneShotReply } from "../helpers/oneShotHttp";
 import { REPO_ROOT } from "./appHost";
 
@@ -14,7 +17,13 @@ const EXIT_WITHIN_MS = 5_000;
 test(`SIGTERM during a ${STARTERS}-way race answers every request and exits 0 within 5 s`, async () => {
   const child = spawn(
     process.execPath,
-    [require.resolve("durable-functions-devhost/dist/cli.js"), "--port", "0"],
+    [
+      require.resolve("durable-functions-devhost/dist/cli.js"),
+      "--port",
+      "0",
+      "--data",
+      fs.mkdtempSync(path.join(os.tmpdir(), "shutdown-")),
+    ],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, WEBSITE_HOSTNAME: "" },

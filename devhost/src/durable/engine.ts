@@ -99,10 +99,6 @@ export function createDurableEngine(
     else if (target.startsWith("e:")) entities.schedule(id);
     else if (target.startsWith("w:")) workItems.schedule(id);
   });
-  // Whatever a previous run of a persistent store left undone (messages, timers, work items) resumes now.
-  const recovered = bus.recover();
-  if (recovered > 0) log("information", `Durable engine: resumed ${recovered} stored messages.`);
-
   return {
     handleManagement(req: ManagementRequest): Promise<ManagementResponse> {
       return api.handle(req);
@@ -112,6 +108,12 @@ export function createDurableEngine(
     },
     isIdle: () => work.isIdle(),
     whenIdle: () => work.whenIdle(),
+    resume(): number {
+      // Whatever a previous run left undone (messages, durable timers, activity work) goes on from here.
+      const resumed = bus.recover();
+      if (resumed > 0) log("information", `Durable engine: resumed ${resumed} stored messages.`);
+      return resumed;
+    },
     async stop(): Promise<void> {
       // Like a task hub worker that stops: nothing new starts. Queued work items are dropped rather than
       // awaited (their messages stay stored: a persistent store runs them at the next start); the items

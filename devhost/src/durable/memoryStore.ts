@@ -12,6 +12,7 @@ import {
   type Message,
   type MessageTarget,
   type NewMessage,
+  type ScheduleStatus,
 } from "./store";
 
 export function byDelivery(a: Message, b: Message): number {
@@ -23,6 +24,7 @@ export class MemoryStore implements DurableStore {
   private readonly entities = new Map<string, EntityRecord>();
   private readonly messages = new Map<string, Message>();
   private readonly byTarget = new Map<MessageTarget, Map<string, Message>>();
+  private readonly schedules = new Map<string, ScheduleStatus>();
   private seq = 0;
   private depth = 0;
   private undo: (() => void)[] = [];
@@ -109,6 +111,15 @@ export class MemoryStore implements DurableStore {
       if (m.from === from && (last === undefined || m.deliverAt > last)) last = m.deliverAt;
     }
     return last;
+  }
+
+  getScheduleStatus(functionName: string): ScheduleStatus | undefined {
+    return this.schedules.get(functionName);
+  }
+
+  putScheduleStatus(functionName: string, status: ScheduleStatus): void {
+    this.remember(this.schedules, functionName);
+    this.schedules.set(functionName, status);
   }
 
   transaction<T>(fn: () => T): T {

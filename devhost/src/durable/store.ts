@@ -2,7 +2,7 @@
  * What the Durable engine persists, and the store interface it talks to. Records and messages are plain JSON
  * data. The engine never relies on getting back the object it put (a persistent store copies them): every
  * step reads what it needs, and writes what it changed in one `transaction`, together with the messages it
- * consumed and the messages it sends (see ./mailbox).
+ * consumed and the messages it sends (see ./messageBus).
  */
 import type { DurableHttpRequest } from "./durableHttp";
 import type { HistoryEvent } from "./history";
@@ -190,6 +190,16 @@ export interface Message {
 
 export type NewMessage = Omit<Message, "seq">;
 
+/**
+ * What the Functions host's schedule monitor keeps for a timer trigger (its ScheduleStatus): the last
+ * occurrence that ran, the next one due, and when this was written (ISO times).
+ */
+export interface ScheduleStatus {
+  last: string;
+  next: string;
+  lastUpdated: string;
+}
+
 export interface InstanceQuery {
   runtimeStatus?: RuntimeStatus[];
   createdTimeFrom?: number;
@@ -218,6 +228,10 @@ export interface DurableStore {
   allMessages(): Message[];
   /** The latest delivery time of a stored message on the route from `from` to `target`. */
   lastDeliveryOnRoute(from: string, target: MessageTarget): number | undefined;
+
+  /** The timer trigger's monitored schedule (see ../timerTriggers), if one was stored. */
+  getScheduleStatus(functionName: string): ScheduleStatus | undefined;
+  putScheduleStatus(functionName: string, status: ScheduleStatus): void;
 
   /**
    * Runs `fn` as one transaction: all of its writes are stored, or (if it throws) none. Transactions nest

@@ -13,6 +13,7 @@ import type {
   ManagementResponse,
 } from "../../src/contracts";
 import { createDurableEngine } from "../../src/durable/engine";
+import { createTestStore, testStoreKind } from "../helpers/testStores";
 
 type Handler = (trigger: unknown, context: InvocationContext) => unknown;
 interface TestingUtils {
@@ -101,8 +102,9 @@ export function createHarness(
       log: (level, message) => logs.push(`${level}: ${message}`),
       latency: opts.latency,
     },
-    { schemaVersion: opts.schemaVersion },
+    { schemaVersion: opts.schemaVersion, store: createTestStore(testStoreKind()) },
   );
+  engine.resume?.();
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const [p, q] = path.split("?");
     // Requests go out as application/json, as DurableClient sends its POSTs (raiseEvent requires it).
