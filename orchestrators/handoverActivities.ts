@@ -1,7 +1,8 @@
 /**
  * Activities for hand-overs an orchestration cannot do itself (JavaScript orchestrations and entities
  * cannot start or terminate other instances): starting a run whose start ticket the orchestration holds
- * (promoted from the queue, or a follow-up's own run), and terminating a run replaced by policy `replace`.
+ * (promoted from the queue, or a follow-up's own run), and terminating a run replaced by policy `replace`
+ * (waiting until it has ended: see core/terminateRun.ts).
  * Activities run at least once, so the start first checks whether the run's instance already exists.
  */
 import type { InvocationContext } from "@azure/functions";
@@ -9,6 +10,7 @@ import * as df from "durable-functions";
 import { startOptions } from "../core/config";
 import { START_RUN_ACTIVITY, TERMINATE_RUN_ACTIVITY } from "../core/names";
 import { startRunOnce } from "../core/startRun";
+import { terminateAndWait } from "../core/terminateRun";
 import type { RunToStart } from "../core/types";
 import { coordinatorFor } from "../starters/durableCoordinatorClient";
 
@@ -29,7 +31,7 @@ df.app.activity(START_RUN_ACTIVITY, {
 df.app.activity(TERMINATE_RUN_ACTIVITY, {
   extraInputs: [clientInput],
   handler: async (req: { instanceId: string; reason: string }, context: InvocationContext) => {
-    await coordinatorFor(context, clientInput).terminate(req.instanceId, req.reason);
+    await terminateAndWait(coordinatorFor(context, clientInput), req.instanceId, req.reason, startOptions());
     return req.instanceId;
   },
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `durable-devhost [--app DIR] [--port N] [--data DIR | --memory] [--reset] [--synchronous normal|full]
- * [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]`
+ * [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--test-hooks] [--verbose]
+ * [--quiet]`
  * A local stand-in for `func start`: serves the app's functions and the Durable management API. Durable state
  * (instances, entities, messages, timers, timer schedules) lives in SQLite under `.devhost/` in the app, or
  * `--data DIR`, and survives restarts; `--memory` keeps it in memory only; `--reset` wipes the data first.
@@ -38,10 +39,12 @@ export interface CliOptions {
   reset: boolean;
   /** SQLite's `synchronous` setting (`--synchronous`); default "normal". */
   synchronous?: SqliteSynchronous;
+  /** Serve `/admin/devhost/idle` for tests in another process (`--test-hooks`). */
+  testHooks?: boolean;
 }
 
 const USAGE =
-  "usage: cli.js [--app DIR] [--port N] [--data DIR | --memory] [--reset] [--synchronous normal|full] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--verbose] [--quiet]";
+  "usage: cli.js [--app DIR] [--port N] [--data DIR | --memory] [--reset] [--synchronous normal|full] [--keys JSON] [--latency MIN-MAX] [--latency-seed N] [--shutdown-timeout MS] [--test-hooks] [--verbose] [--quiet]";
 
 /** `--latency MIN-MAX` or `--latency N` (N-N), whole milliseconds. */
 export function parseLatency(text: string): { minMs: number; maxMs: number } {
@@ -103,6 +106,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
         options.data = dir;
         break;
       }
+      case "--test-hooks":
+        options.testHooks = true;
+        break;
       case "--reset":
         options.reset = true;
         break;
@@ -164,6 +170,7 @@ async function main(): Promise<void> {
   const store = openStore(options);
   const host = await startHost({
     store: store.store,
+    serveIdle: options.testHooks === true,
     appDir: options.appDir,
     port: options.port,
     keys: options.keys,

@@ -82,6 +82,11 @@ export interface StartHostOptions {
    * it stops.
    */
   store?: DurableStore;
+  /**
+   * Serve `/admin/devhost/idle` (the CLI's `--test-hooks`): a request there is answered once the host is idle,
+   * so a test driving a host in another process can wait for quiescence. Default false.
+   */
+  serveIdle?: boolean;
 }
 
 /** What `stop` allows in-flight work by default. */
@@ -235,6 +240,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
     isRunning: () => running,
     maxRequestBodySize: options.maxRequestBodySize ?? bodySizeLimitFrom(process.env),
     streaming,
+    waitForIdle: options.serveIdle ? () => waitForIdle() : undefined,
   });
 
   const address = await server.listen(options.port ?? 7071, hostname);

@@ -5,6 +5,7 @@
  * crash before that step runs the work item again after a restart (at least once, as on Azure), and a result
  * is never delivered twice.
  */
+import { killPoint } from "./killPoints";
 import type { FunctionInvoker } from "../contracts";
 import { sendDurableHttp } from "./durableHttp";
 import { EventType, failedEvent, historyEvent } from "./history";
@@ -56,10 +57,13 @@ export class WorkRunner {
     try {
       const body = message.body;
       if (body.kind !== "activity" && body.kind !== "http") return;
+      const name = body.kind === "activity" ? body.name : `http ${body.request.method}`;
+      killPoint("activity-start", () => name);
       const outcome =
         body.kind === "activity"
           ? await runActivity(this.deps.invoker, body.name, body.input)
           : await sendDurableHttp(body.request);
+      killPoint("activity-ran", () => name);
       const { bus } = this.deps;
       bus.step(() => {
         // Purged meanwhile: the instance is gone, and so is this work item.

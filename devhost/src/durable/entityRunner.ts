@@ -5,6 +5,7 @@
  * waiting orchestration as EventRaised events named by the request id, the way the extension answers an
  * out-of-proc callEntity.
  */
+import { killPoint } from "./killPoints";
 import { randomUUID } from "node:crypto";
 import type { FunctionInvoker } from "../contracts";
 import { grantLock, lockGrantedEvent, takeEntityBatch } from "./entityLocks";
@@ -112,6 +113,8 @@ export class EntityRunner {
     const revision = record.revision;
     const batch = takeEntityBatch(record, due);
     if (batch.consumed.length === 0) return false;
+    const describe = () => `${entityId} ${batch.ops.map((op) => op.operation).join(",")}`;
+    killPoint("entity-batch", describe);
     const outcome = batch.ops.length > 0 ? await this.invoke(record, batch.ops) : undefined;
     bus.step(() => {
       const current = store.getEntity(entityId);
@@ -121,6 +124,7 @@ export class EntityRunner {
       if (batch.lock) this.lock(record, batch.lock);
       record.revision++;
       store.putEntity(record);
+      killPoint("entity-commit", describe);
     });
     return true;
   }

@@ -14,6 +14,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock";
 import type { LatencyOptions } from "../contracts";
+import { killPoint } from "./killPoints";
 import { DelaySource } from "./latency";
 import type { DurableStore, Message, MessageBody, MessageTarget, NewMessage } from "./store";
 import type { WorkTracker } from "./workTracker";
@@ -61,8 +62,11 @@ export class MessageBus {
     return this.clock.now();
   }
 
-  /** Runs `fn` as one step (a transaction); wakes the receivers of what it sent once it commits. */
-  step<T>(fn: () => T): T {
+  /**
+   * Runs `fn` as one step (a transaction); wakes the receivers of what it sent once it commits. `committed`
+   * runs in between (a crash test's kill point).
+   */
+  step<T>(fn: () => T, committed?: () => void): T {
     this.depth++;
     let result: T;
     try {
@@ -73,7 +77,10 @@ export class MessageBus {
     } finally {
       this.depth--;
     }
-    if (this.depth === 0) this.deliverSent();
+    if (this.depth === 0) {
+      committed?.();
+      this.deliverSent();
+    }
     return result;
   }
 
@@ -159,6 +166,7 @@ export class MessageBus {
     if (counted) this.work.begin();
     const cancel = this.clock.schedule(message.deliverAt, () => {
       this.armed.delete(message.id);
+      if (message.timer) killPoint("timer-due", () => message.id);
       try {
         if (!this.stopped) this.safeWake(message.target);
       } finally {

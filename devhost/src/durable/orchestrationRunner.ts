@@ -12,6 +12,7 @@
  *
  * How actions become history and work lives in actionApplier / taskRetries / episode.
  */
+import { killPoint } from "./killPoints";
 import type { Clock } from "../clock";
 import type { FunctionInvoker } from "../contracts";
 import {
@@ -366,29 +367,32 @@ export class OrchestrationRunner {
         failure = orchestratorFailure(err);
       }
     }
-    bus.step(() => {
-      // Purged or replaced while the orchestrator ran: this episode's outcome no longer applies.
-      const current = this.deps.store.getInstance(record.instanceId);
-      if (!current || current.revision !== revision || current.executionId !== work.executionId) return;
-      for (const id of consumed) bus.consume(id);
-      for (const e of newEvents) e.IsPlayed = true;
-      record.history.push(...newEvents);
-      record.lastUpdatedTime = now;
-      if (failure || !result) {
-        // The extension replays a failed episode's actions before failing it: a lock released on the way out
-        // (`finally { lock.release() }`) is released. Other actions of that episode are not carried out.
-        const [appended, effects] = [work.appended.length, work.effects.length];
-        releasesOf(work, flattenActions(failure?.actions ?? []));
-        record.history.push(
-          ...work.appended.slice(appended),
-          historyEvent(EventType.OrchestratorCompleted, now),
-        );
-        this.failOrchestrator(record, failure?.message, failure?.details, now);
-        for (const effect of work.effects.slice(effects)) effect();
-        return;
-      }
-      this.applyResult(work, result, batch);
-    });
+    bus.step(
+      () => {
+        // Purged or replaced while the orchestrator ran: this episode's outcome no longer applies.
+        const current = this.deps.store.getInstance(record.instanceId);
+        if (!current || current.revision !== revision || current.executionId !== work.executionId) return;
+        for (const id of consumed) bus.consume(id);
+        for (const e of newEvents) e.IsPlayed = true;
+        record.history.push(...newEvents);
+        record.lastUpdatedTime = now;
+        if (failure || !result) {
+          // The extension replays a failed episode's actions before failing it: a lock released on the way out
+          // (`finally { lock.release() }`) is released. Other actions of that episode are not carried out.
+          const [appended, effects] = [work.appended.length, work.effects.length];
+          releasesOf(work, flattenActions(failure?.actions ?? []));
+          record.history.push(
+            ...work.appended.slice(appended),
+            historyEvent(EventType.OrchestratorCompleted, now),
+          );
+          this.failOrchestrator(record, failure?.message, failure?.details, now);
+          for (const effect of work.effects.slice(effects)) effect();
+          return;
+        }
+        this.applyResult(work, result, batch);
+      },
+      () => killPoint("episode-committed", () => `${record.instanceId} ${record.name}`),
+    );
   }
 
   /**

@@ -44,7 +44,15 @@ export interface HttpServerOptions {
   maxRequestBodySize: number;
   /** Set when the app enabled HTTP streaming: functions' requests and responses go through the worker's proxy. */
   streaming?: HttpStreamProxy;
+  /**
+   * Serves `/admin/devhost/idle` (any method): answers 200 `{ "state": "Idle" }` once the host is idle (see
+   * DevHost.waitForIdle), so tests driving a host in another process can wait for quiescence. Admin level: the
+   * master key when keys are configured. Unset (the default): no such route.
+   */
+  waitForIdle?: () => Promise<void>;
 }
+
+export const IDLE_PATH = "/admin/devhost/idle";
 
 /** What a request is for, named in the log when a stop gives up on it. */
 interface InFlightRequest {
@@ -185,6 +193,14 @@ export class DevHttpServer {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void {
+    const waitForIdle = this.options.waitForIdle;
+    if (waitForIdle && !this.stopping && parseRequestTarget(req.url ?? "/")?.path.toLowerCase() === IDLE_PATH) {
+      // Not counted as a request in flight: it waits for there being none.
+      this.serveIdle(req, res, waitForIdle).catch((err: unknown) => {
+        if (!res.headersSent) this.refuse(req, res, 500, { error: "InternalServerError", message: String(err) });
+      });
+      return;
+    }
     const done = this.options.tracker.begin();
     const entry: InFlightRequest = { label: `${req.method ?? "GET"} ${req.url ?? "/"}` };
     this.inFlight.set(res, entry);
@@ -212,7 +228,22 @@ export class DevHttpServer {
     });
   }
 
-  private isManagementOrStatus(rawUrl: string): boolean {
+  private async serveIdle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    waitForIdle: () => Promise<void>,
+  ): Promise<void> {
+    const target = parseRequestTarget(req.url ?? "/");
+    const key = presentedKey(req.headersDistinct["x-functions-key"], new URLSearchParams(target?.query));
+    if (!isAuthorized(this.options.keys, "admin", "", key)) {
+      this.refuse(req, res, 401, { error: "Unauthorized", message: "The master key is required." });
+      return;
+    }
+    await waitForIdle();
+    this.refuse(req, res, 200, { state: "Idle" });
+  }
+
+    private isManagementOrStatus(rawUrl: string): boolean {
     const target = parseRequestTarget(rawUrl);
     if (!target) return false;
     const lowerPath = target.path.toLowerCase();
