@@ -194,10 +194,15 @@ export class DevHttpServer {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void {
     const waitForIdle = this.options.waitForIdle;
-    if (waitForIdle && !this.stopping && parseRequestTarget(req.url ?? "/")?.path.toLowerCase() === IDLE_PATH) {
+    if (
+      waitForIdle &&
+      !this.stopping &&
+      parseRequestTarget(req.url ?? "/")?.path.toLowerCase() === IDLE_PATH
+    ) {
       // Not counted as a request in flight: it waits for there being none.
       this.serveIdle(req, res, waitForIdle).catch((err: unknown) => {
-        if (!res.headersSent) this.refuse(req, res, 500, { error: "InternalServerError", message: String(err) });
+        if (!res.headersSent)
+          this.refuse(req, res, 500, { error: "InternalServerError", message: String(err) });
       });
       return;
     }
@@ -243,7 +248,7 @@ export class DevHttpServer {
     this.refuse(req, res, 200, { state: "Idle" });
   }
 
-    private isManagementOrStatus(rawUrl: string): boolean {
+  private isManagementOrStatus(rawUrl: string): boolean {
     const target = parseRequestTarget(rawUrl);
     if (!target) return false;
     const lowerPath = target.path.toLowerCase();
