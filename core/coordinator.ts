@@ -33,6 +33,8 @@ import type {
   CoordinatorConfig,
   Counters,
   Decision,
+  DecidedStart,
+  DisplacedRun,
   FinishedRun,
   ForceReleaseInput,
   HeldRejectReason,
@@ -98,19 +100,72 @@ function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: stri
   return run;
 }
 
-/** The run the holder of `ticket` must start: the active run, while it waits to be started, if the ticket is its. */
+/**
+ * The run the holder of `ticket` must start: the active run while it waits to be started, or a run displaced
+ * before it confirmed (see JobState.displaced), if the ticket is its.
+ */
 export function runToStartFor(state: JobState, ticket: string | undefined): RunToStart | undefined {
+  if (ticket === undefined) return undefined;
   const a = state.active;
-  if (!a || a.phase !== "starting" || ticket === undefined || a.starter !== ticket) return undefined;
+  if (a && a.phase === "starting" && a.starter === ticket) {
+    const run: RunToStart = {
+      job: state.job,
+      generation: a.generation,
+      instanceId: a.instanceId,
+      orchestrator: a.orchestrator,
+      requestId: a.requestId,
+    };
+    if (a.pendingInput !== undefined) run.input = a.pendingInput;
+    return run;
+  }
+  const d = state.displaced?.find((r) => r.starter === ticket);
+  if (!d) return undefined;
   const run: RunToStart = {
     job: state.job,
-    generation: a.generation,
-    instanceId: a.instanceId,
-    orchestrator: a.orchestrator,
-    requestId: a.requestId,
+    generation: d.generation,
+    instanceId: d.instanceId,
+    orchestrator: d.orchestrator,
+    requestId: d.requestId,
   };
-  if (a.pendingInput !== undefined) run.input = a.pendingInput;
+  if (d.input !== undefined) run.input = d.input;
   return run;
+}
+
+/** At most this many displaced runs are kept (the oldest goes first, its request forgotten). */
+export const MAX_DISPLACED = 8;
+
+/** Drops displaced runs whose lease has ended (their requests are forgotten, as for an abandoned run). */
+function expireDisplaced(state: JobState, now: number): JobState {
+  const displaced = state.displaced;
+  if (!displaced?.some((d) => now >= d.leaseUntil)) return state;
+  return withDisplaced(
+    state,
+    displaced.filter((d) => now < d.leaseUntil),
+    displaced.filter((d) => now >= d.leaseUntil),
+    now,
+  );
+}
+
+/**
+ * Keeps `kept` as the displaced runs; each dropped one is given up like an unconfirmed holder whose lease ran
+ * out (counted and recorded as leaseExpired, its request forgotten so a retry is decided afresh).
+ */
+function withDisplaced(
+  state: JobState,
+  kept: DisplacedRun[],
+  dropped: DisplacedRun[],
+  now: number,
+): JobState {
+  let next: JobState = { ...state, displaced: kept };
+  for (const d of dropped) {
+    next = {
+      ...count(next, "leaseExpired"),
+      events: pushEvent(next.events, now, "leaseExpired", d.generation, d.requestId),
+      requests: forgetRequest(next.requests, d.requestId),
+    };
+  }
+  if (kept.length === 0) delete next.displaced;
+  return next;
 }
 
 /**
@@ -188,8 +243,21 @@ function acceptAndAnswer(
  * next run to confirm, before that run's user code: only a confirmed run may be executing; an unconfirmed
  * one is superseded if it ever starts.
  */
-function markForTermination(state: JobState, active: ActiveRun): JobState {
-  if (active.phase !== "running") return state;
+function markForTermination(state: JobState, active: ActiveRun, now: number): JobState {
+  if (active.phase !== "running") {
+    if (active.starter === undefined) return state;
+    const run: DisplacedRun = {
+      generation: active.generation,
+      instanceId: active.instanceId,
+      orchestrator: active.orchestrator,
+      requestId: active.requestId,
+      starter: active.starter,
+      leaseUntil: active.leaseUntil,
+    };
+    if (active.pendingInput !== undefined) run.input = active.pendingInput;
+    const all = [...(state.displaced ?? []), run];
+    return withDisplaced(state, all.slice(-MAX_DISPLACED), all.slice(0, -MAX_DISPLACED), now);
+  }
   return {
     ...state,
     toTerminate: [
@@ -220,13 +288,14 @@ function replaceHolder({ state, active, holder, req, now, config }: HeldContext)
     return { state, answer: rejected(holder, "conflict") };
   }
   const replaced: RunRef = { generation: active.generation, instanceId: active.instanceId };
+  const marked = markForTermination(state, active, now);
   const cleared: JobState = {
     ...withFinishedRun(
-      count(markForTermination(state, active), "replaced"),
+      count(marked, "replaced"),
       finish(active, "replaced", now, `replaced by request ${req.requestId}`),
     ),
     active: undefined,
-    events: pushEvent(state.events, now, "replaced", active.generation, req.requestId),
+    events: pushEvent(marked.events, now, "replaced", active.generation, req.requestId),
   };
   return acceptAndAnswer(cleared, req, now, config, replaced);
 }
@@ -259,9 +328,45 @@ const WHEN_HELD: Record<Policy, (context: HeldContext) => Applied<Decision>> = {
 };
 
 /** Adds the run the caller must start: the active run, while it waits to be started, if the caller's ticket is its. */
-function withStartTicket(state: JobState, decision: Decision, ticket: string | undefined): TryStartAnswer {
+function withStartTicket(state: JobState, decision: Decision, ticket: string | undefined): DecidedStart {
   const run = runToStartFor(state, ticket);
   return run ? { ...decision, mustStart: run } : decision;
+}
+
+/** The decision alone, without what it tells this caller to do (start a run, or wait for one). */
+export function decisionOf(answer: DecidedStart): Decision {
+  const decision: Decision & { mustStart?: unknown; awaitingStartUntil?: unknown } = { ...answer };
+  delete decision.mustStart;
+  delete decision.awaitingStartUntil;
+  return decision;
+}
+
+/**
+ * A start request's standing decision, as a retry gets it. If its run still waits to be started by someone
+ * else, the answer says until when (`awaitingStartUntil`); once that run's lease has ended there is no standing
+ * decision (undefined): the request is decided afresh, and the abandoned run's confirm will be superseded.
+ */
+export function standingStart(
+  state: JobState,
+  requestId: string,
+  ticket: string | undefined,
+  now: number,
+): DecidedStart | undefined {
+  const standing = findStartDecision(state, requestId);
+  if (!standing) return undefined;
+  if (standing.kind !== "started") return withStartTicket(state, standing, ticket);
+  // The run may still wait for its start by the holder of its ticket (active, or displaced before it confirmed).
+  const active = state.active;
+  const waiting =
+    active?.generation === standing.generation && active.phase === "starting"
+      ? { starter: active.starter, leaseUntil: active.leaseUntil }
+      : state.displaced?.find((d) => d.generation === standing.generation);
+  if (!waiting || (ticket !== undefined && waiting.starter === ticket)) {
+    return withStartTicket(state, standing, ticket);
+  }
+  // Its lease has ended: the run is abandoned and the request is decided afresh.
+  if (now >= waiting.leaseUntil) return undefined;
+  return { ...standing, awaitingStartUntil: waiting.leaseUntil };
 }
 
 /** The refusal of a start while the job is paused, naming the run still going, if any. */
@@ -286,8 +391,8 @@ export function tryStart(
   now: number,
   config: CoordinatorConfig,
 ): Applied<TryStartAnswer> {
-  const standing = findStartDecision(state0, req.requestId);
-  if (standing) return { state: state0, answer: withStartTicket(state0, standing, req.starter) };
+  const standing = standingStart(state0, req.requestId, req.starter, now);
+  if (standing) return { state: state0, answer: standing };
   if (req.expectSeq !== undefined && req.expectSeq !== state0.seq) {
     return outdated(state0);
   }
@@ -299,7 +404,7 @@ export function tryStart(
       answer: withStartTicket(counted, pausedRejection(state0, state0.paused), req.starter),
     };
   }
-  const state: JobState = { ...expireLease(state0, now), seq: state0.seq + 1 };
+  const state: JobState = { ...expireLease(expireDisplaced(state0, now), now), seq: state0.seq + 1 };
   const decided = state.active
     ? WHEN_HELD[req.policy]({ state, active: state.active, holder: holderOf(state.active), req, now, config })
     : acceptAndAnswer(state, req, now, config);
@@ -342,9 +447,14 @@ export function confirm(state: JobState, input: ConfirmInput, now: number): Appl
   }
   const answer: ConfirmAnswer = { status: "superseded" };
   if (active) answer.activeGeneration = active.generation;
+  const displaced = state.displaced?.filter((d) => d.generation !== input.generation);
+  const afterDisplaced =
+    displaced && displaced.length !== state.displaced?.length
+      ? withDisplaced(state, displaced, [], now)
+      : state;
   return {
     state: {
-      ...count(state, "superseded"),
+      ...count(afterDisplaced, "superseded"),
       events: pushEvent(state.events, now, "superseded", input.generation, input.instanceId),
     },
     answer,
@@ -492,7 +602,7 @@ export function forceRelease(
     return stale(state, now, "release", input.generation);
   }
   const released = releaseActive(
-    markForTermination(state, active),
+    markForTermination(state, active, now),
     "released",
     now,
     config,

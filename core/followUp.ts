@@ -15,7 +15,9 @@
  * requests work like start requests: compare-and-set signals, recorded by request id, so the direct call
  * finds a signal that was applied first and never applies the request twice.
  */
+import { decisionOf } from "./coordinator";
 import type {
+  DecidedStart,
   Decision,
   ForceReleaseInput,
   PauseAnswer,
@@ -57,7 +59,9 @@ export type FollowUpStep =
       input: unknown;
     }
   | { kind: "terminate"; instanceId: string; reason: string }
-  | { kind: "startRun"; run: RunToStart; input: unknown };
+  | { kind: "startRun"; run: RunToStart; input: unknown }
+  /** Sleep until this time (a durable timer). */
+  | { kind: "waitUntil"; at: number };
 
 export type ReleaseResult =
   { kind: "released"; released: RunRef; promoted?: RunRef } | { kind: "notHeld"; generation: number };
@@ -113,14 +117,23 @@ export function* followUpSteps(pending: PendingRequest): Generator<FollowUpStep,
       // nothing, and a run either one promoted carries this ticket (the tryStart below names it again).
       yield { kind: "callEntity", job: pending.job, operation: "reconcile", input: pending.reconcile };
     }
-    const answer = (yield {
-      kind: "callEntity",
-      job: pending.job,
-      operation: "tryStart",
-      input: request,
-    }) as TryStartAnswer;
-    if (answer.kind === "outdated") throw new Error("a direct tryStart is never outdated");
-    const { mustStart, ...decision } = answer;
+    let answer: DecidedStart;
+    for (;;) {
+      const asked = (yield {
+        kind: "callEntity",
+        job: pending.job,
+        operation: "tryStart",
+        input: request,
+      }) as TryStartAnswer;
+      if (asked.kind === "outdated") throw new Error("a direct tryStart is never outdated");
+      answer = asked;
+      // Its run waits for another party to start it: ask again when its lease ends (by then it confirmed or
+      // was abandoned).
+      if (asked.awaitingStartUntil === undefined) break;
+      yield { kind: "waitUntil", at: asked.awaitingStartUntil };
+    }
+    const { mustStart } = answer;
+    const decision = decisionOf(answer);
     if (mustStart) {
       if (decision.kind === "started" && decision.replaced && mustStart.generation === decision.generation) {
         yield {

@@ -15,7 +15,7 @@
  *    follow-up orchestration (core/followUp.ts) and the caller gets `pending`.
  */
 import { initialState } from "./boundedState";
-import { runToStartFor, tryStart } from "./coordinator";
+import { decisionOf, runToStartFor, standingStart, tryStart } from "./coordinator";
 import { observedFrom, type CoordinatorClient, type StartOptions } from "./coordinatorClient";
 import type { PendingRequest } from "./followUp";
 import { FOLLOW_UP_ORCHESTRATOR } from "./names";
@@ -99,8 +99,20 @@ export async function startJob(
   let leaseStillHeld = false;
 
   for (;;) {
-    const standing = findStartDecision(state, request.requestId);
-    if (standing) return answerStanding(client, request, standing, state, ticket, options);
+    const standing = standingStart(state, request.requestId, ticket, client.now());
+    if (standing && standing.awaitingStartUntil === undefined) {
+      return answerStanding(client, request, decisionOf(standing), state, ticket, options);
+    }
+    if (standing) {
+      // A retry whose run another party must start (its starter may have died): "started" only once the run
+      // confirms; if its lease ends first, the request is decided afresh (the loop finds no standing decision).
+      const next = await waiter.until(
+        (s) => standingStart(s, request.requestId, ticket, client.now())?.awaitingStartUntil === undefined,
+      );
+      if (!next) return handOff(client, pending, request.requestId, ticket);
+      state = next;
+      continue;
+    }
 
     const seq = state.seq;
     const now =

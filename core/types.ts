@@ -161,6 +161,24 @@ export interface JobState {
    * terminate them before it runs user code (whatever happened to the runs accepted in between).
    */
   toTerminate?: RunRef[];
+  /**
+   * Runs displaced (replaced, force-released) while still `starting`: never confirmed, perhaps not started
+   * yet. The holder of a run's start ticket still starts it (its orchestration is then superseded at confirm
+   * and ends without user code), so a "started" answer always names a run that exists; a retry of its request
+   * waits for that until the lease ends. Kept until the run confirms or its lease ends (then its request is
+   * forgotten, as for an abandoned run); at most MAX_DISPLACED.
+   */
+  displaced?: DisplacedRun[];
+}
+
+export interface DisplacedRun {
+  generation: number;
+  instanceId: string;
+  orchestrator: string;
+  requestId: string;
+  starter: string;
+  leaseUntil: number;
+  input?: unknown;
 }
 
 export interface CoordinatorConfig {
@@ -237,7 +255,16 @@ export type TryStartAnswer =
        * caller's own run, or one its earlier reconcile promoted from the queue. The caller must start it.
        */
       mustStart?: RunToStart;
+      /**
+       * A retry of a request whose run waits to be started by another party (the starter that holds its
+       * ticket, which may have died): the run is not known to be started until it confirms, or until its
+       * lease ends at this time (then the request is decided afresh). Ask again then.
+       */
+      awaitingStartUntil?: number;
     });
+
+/** A tryStart answer that decided (anything but `outdated`). */
+export type DecidedStart = Exclude<TryStartAnswer, { kind: "outdated" }>;
 
 export interface ConfirmInput {
   generation: number;

@@ -41,6 +41,9 @@ function* followUp(context: OrchestrationContext): Generator<Task, unknown, unkn
           feed = undefined;
         }
         break;
+      case "waitUntil":
+        feed = yield context.df.createTimer(new Date(step.at));
+        break;
       case "startRun":
         feed = yield context.df.callActivityWithRetry(START_RUN_ACTIVITY, handoverRetry, {
           run: step.run,

@@ -125,13 +125,28 @@ describe("tryStart in every phase with every policy", () => {
       instanceId: "job:1",
       mustStart: { job: "job", generation: 1, instanceId: "job:1", orchestrator: "orch", requestId: "r1" },
     });
+    // Another caller retrying r1 is told the run waits for its starter until the lease ends...
     expect(tryStart(mine.state, { ...ask("r1", "reject"), starter: "t2" }, now, config).answer).toEqual({
       kind: "started",
       generation: 1,
       instanceId: "job:1",
+      awaitingStartUntil: now + config.leaseMs,
     });
+    // ...and once the lease ended unconfirmed, the request is decided afresh (the abandoned run never ran).
+    const late = tryStart(
+      mine.state,
+      { ...ask("r1", "reject"), starter: "t2" },
+      now + config.leaseMs,
+      config,
+    );
+    expect(late.answer).toMatchObject({ kind: "started", generation: 2, mustStart: { generation: 2 } });
     const confirmed = confirm(mine.state, { generation: 1, instanceId: "job:1" }, now).state;
     expect(confirmed.active?.starter).toBeUndefined();
+    expect(tryStart(confirmed, { ...ask("r1", "reject"), starter: "t2" }, now, config).answer).toEqual({
+      kind: "started",
+      generation: 1,
+      instanceId: "job:1",
+    });
     expect(
       tryStart(confirmed, { ...ask("r1", "reject"), starter: "t1" }, now, config).answer,
     ).not.toHaveProperty("mustStart");
@@ -337,7 +352,53 @@ describe("complete, reconcile and release in every phase", () => {
       now + 2,
       config,
     );
-    expect(retry.answer).toEqual({ kind: "started", generation: 2, instanceId: "job:2" });
+    // the promoted run waits for the releaser's follow-up to start it
+    expect(retry.answer).toEqual({
+      kind: "started",
+      generation: 2,
+      instanceId: "job:2",
+      awaitingStartUntil: done.state.active?.leaseUntil,
+    });
+  });
+
+  test("a run displaced before it confirmed is still started by its ticket holder; a retry waits for it", () => {
+    const { state, now } = inPhase("idle");
+    const first = tryStart(state, { ...ask("r1", "reject"), starter: "t1" }, now, config);
+    const replaced = tryStart(first.state, { ...ask("r2", "replace"), starter: "t2" }, now + 1, config);
+    expect(replaced.answer).toMatchObject({ kind: "started", generation: 2, mustStart: { generation: 2 } });
+    expect(replaced.state.displaced).toEqual([
+      {
+        generation: 1,
+        instanceId: "job:1",
+        orchestrator: "orch",
+        requestId: "r1",
+        starter: "t1",
+        leaseUntil: now + config.leaseMs,
+      },
+    ]);
+    // The first starter still learns it must start generation 1 (it is superseded when it confirms).
+    expect(
+      tryStart(replaced.state, { ...ask("r1", "reject"), starter: "t1" }, now + 2, config).answer,
+    ).toMatchObject({ kind: "started", generation: 1, mustStart: { generation: 1, instanceId: "job:1" } });
+    // Someone else retrying r1 waits until then.
+    expect(
+      tryStart(replaced.state, { ...ask("r1", "reject"), starter: "t9" }, now + 2, config).answer,
+    ).toEqual({
+      kind: "started",
+      generation: 1,
+      instanceId: "job:1",
+      awaitingStartUntil: now + config.leaseMs,
+    });
+    const superseded = confirm(replaced.state, { generation: 1, instanceId: "job:1" }, now + 3);
+    expect(superseded.answer).toEqual({ status: "superseded", activeGeneration: 2 });
+    expect(superseded.state.displaced).toBeUndefined();
+    expect(
+      tryStart(superseded.state, { ...ask("r1", "reject"), starter: "t9" }, now + 4, config).answer,
+    ).toEqual({
+      kind: "started",
+      generation: 1,
+      instanceId: "job:1",
+    });
   });
 
   test("a release names the run it saw: a later run is left alone, and the applied release is recorded", () => {

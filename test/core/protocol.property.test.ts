@@ -244,7 +244,11 @@ class World {
       const step = next.value;
       if (step.kind === "callEntity") feed = await this.callEntity(step.operation, step.input);
       else if (step.kind === "terminate") feed = await activities.terminate(step.instanceId, step.reason);
-      else
+      else if (step.kind === "waitUntil") {
+        // Its durable timer fires: the world's clock has reached its time.
+        feed = await this.client().sleep(0);
+        this.step(() => (this.now = Math.max(this.now, step.at)));
+      } else
         feed = await startRunOnce(activities, step.run, step.input, {
           waitBudgetMs: 1000,
           poll,
@@ -376,6 +380,15 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
 
   expect(world.violations).toEqual([]);
   expect(world.maxConcurrentUserCode).toBeLessThanOrEqual(1);
+  // Every "started" answer names a run whose orchestration was started: a retry is never told "started" for a
+  // run whose starter died before starting it (it waits for the run to confirm, or for its lease to end).
+  for (const o of answered) {
+    if (o.kind === "started")
+      expect([o.generation, world.instances.get(o.instanceId)?.executions.get(o.generation)]).toEqual([
+        o.generation,
+        1,
+      ]);
+  }
   expect(new Set(world.runsOfKey).size).toBe(world.runsOfKey.length);
   // A run still unconfirmed was started (and then, say, terminated before it confirmed), or its start
   // ticket died with its holder: either way only its lease can free the job now, as designed.

@@ -26,6 +26,8 @@ export class FakeCoordinator {
   /** Signals accepted while not processing, applied by `deliverHeld()`. */
   readonly held: { job: string; operation: string; input: unknown }[] = [];
   now = 1_000_000;
+  /** When true, a started run confirms itself on the next turn, as its orchestration's first step does. */
+  confirmRuns = false;
   private tickets = 0;
 
   constructor(readonly config: CoordinatorConfig = { leaseMs: 60_000, maxQueue: 1 }) {}
@@ -58,6 +60,11 @@ export class FakeCoordinator {
         if (existing && ["Pending", "Running"].includes(existing.status)) return "conflict";
         this.starts.push({ orchestrator, instanceId, input });
         this.instances.set(instanceId, { status: "Running", orchestrator, input });
+        const run = input as { job?: string; generation?: number } | undefined;
+        if (this.confirmRuns && run?.job !== undefined && run.generation !== undefined) {
+          const { job, generation } = run;
+          setImmediate(() => this.apply(job, "confirm", { generation, instanceId }));
+        }
         return "started";
       },
       instance: async (instanceId) => {

@@ -15,6 +15,7 @@ export async function runFollowUp(fake: FakeCoordinator, pending: PendingRequest
     const step = next.value;
     if (step.kind === "callEntity") feed = fake.apply(step.job, step.operation, step.input);
     else if (step.kind === "terminate") feed = await client.terminate(step.instanceId, step.reason);
+    else if (step.kind === "waitUntil") fake.now = Math.max(fake.now, step.at);
     else feed = await startRunOnce(client, step.run, step.input, { ...waits, precheck: true });
   }
 }

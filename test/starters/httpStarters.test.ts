@@ -199,6 +199,7 @@ describe("POST /api/jobs/{jobName}/start", () => {
     expect((await poll()).status).toBe(202);
     // The follow-up decides; then the Location answers as the start route would have.
     fake.processing = true;
+    fake.confirmRuns = true; // the run's orchestration confirms it, so a retry may call it started
     const result = await runFollowUp(fake, followUpInput(fake, followUpPrefix("j", "key-1")));
     Object.assign(followUpInstance(fake, followUpPrefix("j", "key-1")), {
       status: "Completed",

@@ -124,6 +124,8 @@ test("a follow-up decided before the starter's late signal: the late signal is o
 
 test("concurrent requests with the same key: one run, started once, every caller told the same decision", async () => {
   const fake = new FakeCoordinator();
+  // The callers that did not start the run are told "started" once it confirms (it exists by then).
+  fake.confirmRuns = true;
   const client = fake.client();
   const outcomes = await Promise.all(
     Array.from({ length: 10 }, () => startJob(client, "job", req("same"), options)),
