@@ -19,7 +19,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // CommonJS config and setup files, run by Node / jest.
-    files: ["devhost/jest.projects.js", "devhost/test/stores/*.js"],
+    files: ["devhost/jest.projects.js", "devhost/test/stores/*.js", "test/e2e/useSqliteStore.js"],
     languageOptions: {
       sourceType: "commonjs",
       globals: { __dirname: "readonly", module: "writable", require: "readonly", process: "readonly" },

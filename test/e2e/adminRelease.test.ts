@@ -2,13 +2,12 @@
  * Auth levels as deployed: with keys configured, starting a job needs a function/host key and the
  * release endpoint needs the master key (admin). Release frees the lock and starts the queued request.
  */
-import { startHost } from "durable-functions-devhost";
-import { AppClient, REPO_ROOT, WEBHOOKS } from "./appHost";
+import { AppClient, REPO_ROOT, startAppHost, WEBHOOKS } from "./appHost";
 
 let app: AppClient;
 
 beforeAll(async () => {
-  const host = await startHost({
+  const host = await startAppHost({
     appDir: REPO_ROOT,
     port: 0,
     virtualTime: true,

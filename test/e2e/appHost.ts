@@ -1,13 +1,47 @@
 /**
  * Runs this project's compiled app (dist/, built by `npm test` before jest) on the devhost and gives the
  * end-to-end tests small HTTP helpers. Everything goes over real loopback HTTP.
+ *
+ * Every devhost these tests start goes through `startAppHost`, which puts its Durable state in the store
+ * DEVHOST_TEST_STORE names (set by the jest project, see ../../jest.config.js): "memory" (default, the
+ * devhost's MemoryStore) or "sqlite" (a SqliteStore in a fresh temporary directory, removed when the host
+ * stops).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import type { LatencyOptions } from "durable-functions-devhost";
-import { startHost, type DevHost } from "durable-functions-devhost";
+import type { DurableStore, LatencyOptions, StartHostOptions } from "durable-functions-devhost";
+import { MemoryStore, SqliteStore, startHost, type DevHost } from "durable-functions-devhost";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const WEBHOOKS = "/runtime/webhooks/durabletask";
+
+export type TestStoreKind = "memory" | "sqlite";
+
+/** The store kind this jest project runs the end-to-end tests on (DEVHOST_TEST_STORE). */
+export function testStoreKind(): TestStoreKind {
+  const kind = process.env.DEVHOST_TEST_STORE ?? "memory";
+  if (kind !== "memory" && kind !== "sqlite") throw new Error(`DEVHOST_TEST_STORE: unknown "${kind}"`);
+  return kind;
+}
+
+/** A store of the kind this project runs on; a SqliteStore's directory is deleted when the store closes. */
+export function createTestStore(kind: TestStoreKind = testStoreKind()): DurableStore {
+  if (kind === "memory") return new MemoryStore();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-e2e-store-"));
+  const store = new SqliteStore(dir);
+  const close = store.close.bind(store);
+  store.close = () => {
+    close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return store;
+}
+
+/** startHost on this project's store (the host closes it when it stops, or when it fails to start). */
+export function startAppHost(options: Omit<StartHostOptions, "store">): Promise<DevHost> {
+  return startHost({ ...options, store: createTestStore() });
+}
 
 export interface Reply {
   status: number;
@@ -22,7 +56,7 @@ export class AppClient {
     options: { appDir?: string; env?: Record<string, string>; latency?: LatencyOptions } = {},
   ): Promise<AppClient> {
     for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
-    const host = await startHost({
+    const host = await startAppHost({
       appDir: options.appDir ?? REPO_ROOT,
       port: 0,
       virtualTime: true,

@@ -10,8 +10,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { startHost, type DevHost } from "durable-functions-devhost";
-import { REPO_ROOT, WEBHOOKS } from "./appHost";
+import type { DevHost } from "durable-functions-devhost";
+import { REPO_ROOT, startAppHost, WEBHOOKS } from "./appHost";
 
 /**
  * What the functions evaluated inside the page use of the browser's globals (this project's TypeScript
@@ -45,7 +45,7 @@ beforeAll(async () => {
   }
   // An eternal job of the test's own, ticking every 5 minutes of the host clock (moved by advanceTime).
   process.env.SINGLETON_JOBS_FILE = path.join(REPO_ROOT, "test", "fixtures", "dashboard.jobs.json");
-  host = await startHost({
+  host = await startAppHost({
     appDir: REPO_ROOT,
     port: 0,
     // The browser runs on the real clock; the host's clock still moves timers with advanceTime.

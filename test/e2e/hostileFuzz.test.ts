@@ -10,10 +10,9 @@ import * as http from "node:http";
 import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { startHost } from "durable-functions-devhost";
 // A URL-normalisation helper of the devhost, used here to predict which entity a request addresses.
 import { decodeUnreserved } from "durable-functions-devhost/dist/http/requestTarget";
-import { REPO_ROOT } from "./appHost";
+import { REPO_ROOT, startAppHost } from "./appHost";
 import { hostileRequest, TOKEN, type EntityRef, type HostileRequest, type Keys } from "./hostileRequestGen";
 
 const RUNS = 5_000;
@@ -155,7 +154,7 @@ function describe(o: Outcome): string {
 }
 
 test(`${RUNS} hostile requests: no 5xx, none slower than ${SLOW_MS} ms, no state from a refusal, bounded memory`, async () => {
-  const host = await startHost({
+  const host = await startAppHost({
     appDir: REPO_ROOT,
     port: 0,
     virtualTime: true,

@@ -5,15 +5,14 @@
  * over the binding's keyless loopback rpcBaseUrl, works unchanged, and the check-status links it answers
  * with carry the key.
  */
-import { startHost } from "durable-functions-devhost";
-import { AppClient, REPO_ROOT, WEBHOOKS } from "./appHost";
+import { AppClient, REPO_ROOT, startAppHost, WEBHOOKS } from "./appHost";
 
 let app: AppClient;
 const SYSTEM = "system-key";
 const withHostKey = { "x-functions-key": "host-key" };
 
 beforeAll(async () => {
-  const host = await startHost({
+  const host = await startAppHost({
     appDir: REPO_ROOT,
     port: 0,
     virtualTime: true,

@@ -1,8 +1,9 @@
 /**
- * The contract under storms, end to end over real HTTP against the app on the devhost (in-memory store):
- * 1,000 concurrent starters with distinct keys on one fresh job, 5 rounds: exactly one 202 `started`, its
- * run Running, every other request a 409 naming it, nothing else, all answered within the wait budget.
- * The entity keeps only the winner's record, so what each read costs stays small: measured here too.
+ * The contract under storms, end to end over real HTTP against the app on the devhost (in-memory store, and
+ * SQLite in the app:sqlite project): 1,000 concurrent starters with distinct keys on one fresh job, 5 rounds:
+ * exactly one 202 `started`, its run Running, every other request a 409 naming it, nothing else, all answered
+ * within the wait budget. The entity keeps only the winner's record, so what each read costs stays small:
+ * measured here too.
  */
 import { AppClient, type Reply } from "./appHost";
 
