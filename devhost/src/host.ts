@@ -235,7 +235,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
   const routes = httpRoutesOf(registry);
   const enabledFunctions = [...registry.functions.values()].filter((f) => !disabled.has(f.metadata.name));
-  const timers = new TimerTriggers(enabledFunctions, clock, timerInvoker, log);
+  const timers = new TimerTriggers(enabledFunctions, clock, timerInvoker, log, store);
   const server = new DevHttpServer({
     routes: new RouteTable(routes, config.routePrefix),
     invoker,
