@@ -1,5 +1,6 @@
 /**
- * The devhost's clock. Real time plus an offset that tests move forward with `advance(ms)`.
+ * The devhost's clock. Real time plus an offset that tests move forward with `advance(ms)`; `startAt` sets
+ * the offset so that the clock starts at a chosen time (a host started "later" than the previous one stopped).
  *
  * With `shiftGlobalDate` the offset is applied to the process-wide `Date` as well, so the app, the
  * durable-functions SDK and the engine all see one consistent "now" (an entity's lease check, an
@@ -17,7 +18,8 @@ export class Clock {
   private readonly timers = new Map<number, Timer>();
   private restoreDate?: () => void;
 
-  constructor(options: { shiftGlobalDate?: boolean } = {}) {
+  constructor(options: { shiftGlobalDate?: boolean; startAt?: number } = {}) {
+    if (options.startAt !== undefined) this.offsetMs = Math.round(options.startAt) - RealDate.now();
     if (options.shiftGlobalDate) this.restoreDate = installShiftedDate(() => this.offsetMs);
   }
 

@@ -50,6 +50,12 @@ export interface StartHostOptions {
   /** Shift the process-wide Date with the host clock so `advanceTime` moves everyone's "now". */
   virtualTime?: boolean;
   /**
+   * With `virtualTime`: where the host clock (and `Date`) starts, in ms since the epoch; default: the real time.
+   * Starting a host later than the previous one on the same store stopped stands for time that passed while no
+   * host ran (monitored timer triggers then find the occurrences they missed).
+   */
+  startTime?: number;
+  /**
    * Keys to enforce; default: from the DEVHOST_KEYS env var (JSON), else none (all anonymous). With keys, the
    * Durable management API under /runtime/webhooks/durabletask needs the `durabletask_extension` system key
    * (a random one when none is given; the binding's URLs carry it as `code=`) or the master key.
@@ -167,7 +173,12 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
   const problem = shutdownTimeoutProblem(shutdownTimeoutMs);
   if (problem) throw new Error(`Invalid shutdownTimeoutMs ${shutdownTimeoutMs}: ${problem}`);
   const hostname = options.hostname ?? "127.0.0.1";
-  const clock = new Clock({ shiftGlobalDate: options.virtualTime === true });
+  if (options.startTime !== undefined) {
+    // Without a shifted Date the app would see another "now" than the host's clock.
+    if (options.virtualTime !== true) throw new Error("startTime needs virtualTime: true");
+    if (!Number.isFinite(options.startTime)) throw new Error(`Invalid startTime ${options.startTime}`);
+  }
+  const clock = new Clock({ shiftGlobalDate: options.virtualTime === true, startAt: options.startTime });
   cleanups.push(() => clock.dispose());
   const tracker = new ActivityTracker();
   let running = false;
@@ -229,7 +240,7 @@ async function startHostOrThrow(options: StartHostOptions, cleanups: (() => unkn
 
   const routes = httpRoutesOf(registry);
   const enabledFunctions = [...registry.functions.values()].filter((f) => !disabled.has(f.metadata.name));
-  const timers = new TimerTriggers(enabledFunctions, clock, timerInvoker, log);
+  const timers = new TimerTriggers(enabledFunctions, clock, timerInvoker, log, store);
   const server = new DevHttpServer({
     routes: new RouteTable(routes, config.routePrefix),
     invoker,

@@ -192,7 +192,8 @@ export type NewMessage = Omit<Message, "seq">;
 
 /**
  * What the Functions host's schedule monitor keeps for a timer trigger (its ScheduleStatus): the last
- * occurrence that ran, the next one due, and when this was written (ISO times).
+ * occurrence that ran, the next one due, and the time that next one was counted from, which is when this was
+ * written (ISO times; `last` is "0001-01-01T00:00:00" before the first run).
  */
 export interface ScheduleStatus {
   last: string;
@@ -229,7 +230,7 @@ export interface DurableStore {
   /** The latest delivery time of a stored message on the route from `from` to `target`. */
   lastDeliveryOnRoute(from: string, target: MessageTarget): number | undefined;
 
-  /** The timer trigger's monitored schedule (see ../timerTriggers), if one was stored. */
+  /** The timer trigger's monitored schedule (see ../scheduleMonitor), if one was stored. */
   getScheduleStatus(functionName: string): ScheduleStatus | undefined;
   putScheduleStatus(functionName: string, status: ScheduleStatus): void;
 
