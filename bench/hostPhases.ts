@@ -23,7 +23,7 @@ export interface MemoryDelta {
   after: MemorySample;
 }
 
-async function runPhase(
+export async function runPhase(
   session: DevhostSession,
   name: string,
   scenario: ScenarioName,

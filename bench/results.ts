@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MemoryDelta } from "./hostPhases";
 import { microsPerOp, opsPerSecond, type Row } from "./report";
+import type { StoreRows } from "./stores";
 import type { StormReport } from "./storms";
 
 export interface Ratio {
@@ -36,6 +37,8 @@ export interface Results {
   storms: StormReport[];
   ratios: Ratio[];
   memory: MemoryDelta[];
+  /** Section 5: each store's merged rows are in `rows`; here its rounds, data directory sizes and storms. */
+  stores: StoreRows[];
   registry?: { count: number; unregistered: number };
 }
 
@@ -117,6 +120,15 @@ export function writeResults(file: string, results: Results): void {
       ops: m.ops,
       heapBytesPerOp: Math.round((m.after.heapUsedBytes - m.before.heapUsedBytes) / m.ops),
       rssBytesPerOp: Math.round((m.after.rssBytes - m.before.rssBytes) / m.ops),
+    })),
+    stores: results.stores.map((s) => ({
+      store: s.store,
+      label: s.label,
+      requestFactor: s.requestFactor,
+      rounds: s.rounds,
+      rows: [s.held, s.idle, s.start, s.storm].map((r) => r.name),
+      dataDirBytesAtRoundEnd: s.dataBytes,
+      storms: s.storms.map(stormJson),
     })),
     ...(results.registry ? { registry: results.registry } : {}),
   };

@@ -4,13 +4,14 @@
  * `bench/results/latest.json`.
  * BENCH_SCALE (default 1) multiplies the request counts, e.g. 0.2 for a quick smoke run (storms: at least 64).
  * BENCH_STORMS (default "256,1000,10000") sets the storm sizes (before scaling); BENCH_STORM_WAVE (default
- * 500) is how many connections a storm opens at a time before it starts.
+ * 500) is how many connections a storm opens at a time before it starts. BENCH_STORES (default
+ * "memory,sqlite-normal,sqlite-full"; "none" skips section 5) sets the stores section 5 compares.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { settings } from "../core/config";
-import { REPO_ROOT, startDevhostSession } from "./devhostSession";
+import { REPO_ROOT, startDevhostSession, STORE_KINDS, STORE_LABELS, type StoreKind } from "./devhostSession";
 import {
   compareStartPaths,
   entityDecisions,
@@ -23,6 +24,7 @@ import {
 import { runPureDecisions } from "./pureDecisions";
 import { formatBytes, formatRatio, formatTable, microsPerOp, opsPerSecond, type Row } from "./report";
 import { resultsFile, writeResults, type Ratio, type ResultsHeader } from "./results";
+import { compareStores, type StoreRows } from "./stores";
 import { startStorm, type StormReport } from "./storms";
 
 const ENTITY_DECISIONS_TARGET_PER_S = 5000;
@@ -37,6 +39,10 @@ const DEFAULT_STORM_SIZES = [256, 1_000, 10_000];
 const STORM_TARGET_SIZE = 1_000;
 /** Under Node's default listen backlog (511): a wave never overflows the host's accept queue. */
 const DEFAULT_STORM_WAVE = 500;
+/** Entity decisions per second on SQLite (synchronous NORMAL) at least this share of the in-memory figure. */
+const SQLITE_DECISIONS_RATIO_TARGET = 0.5;
+/** Section 5's request counts on SQLite FULL (an fsync per commit) are this share of the others'. */
+const FULL_REQUEST_FACTOR = 0.25;
 
 function scale(): number {
   const raw = Number(process.env.BENCH_SCALE ?? "1");
@@ -58,6 +64,23 @@ function stormBaseSizes(): number[] {
 }
 
 const STORM_SIZES = stormBaseSizes();
+
+/** The stores section 5 compares: BENCH_STORES (e.g. "memory,sqlite-normal"; "none": skip), default all. */
+function storesToCompare(): StoreKind[] {
+  const raw = process.env.BENCH_STORES;
+  if (raw === undefined || raw.trim() === "") return [...STORE_KINDS];
+  if (raw.trim() === "none") return [];
+  const kinds = raw.split(",").map((s) => s.trim());
+  const unknown = kinds.filter((k) => !(STORE_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0 || new Set(kinds).size !== kinds.length) {
+    throw new Error(
+      `BENCH_STORES='${raw}' must list distinct stores of ${STORE_KINDS.join(", ")} (or be "none")`,
+    );
+  }
+  return kinds as StoreKind[];
+}
+
+const STORES = storesToCompare();
 
 function stormWave(): number {
   const raw = Number(process.env.BENCH_STORM_WAVE ?? DEFAULT_STORM_WAVE);
@@ -84,6 +107,7 @@ function headerInfo(): ResultsHeader {
     ...(scale() === 1 ? [] : [`BENCH_SCALE=${scale()}`]),
     ...(process.env.BENCH_STORMS ? [`BENCH_STORMS=${STORM_SIZES.join(",")}`] : []),
     ...(process.env.BENCH_STORM_WAVE ? [`BENCH_STORM_WAVE=${stormWave()}`] : []),
+    ...(process.env.BENCH_STORES ? [`BENCH_STORES=${STORES.join(",") || "none"}`] : []),
   ];
   const info: ResultsHeader = {
     command: `${[...env, "npm run bench"].join(" ")}  (node ${path.relative(process.cwd(), process.argv[1])})`,
@@ -103,9 +127,13 @@ function headerInfo(): ResultsHeader {
       waitBudgetMs: s.waitBudgetMs,
       leaseMs: s.coordinator.leaseMs,
       policy: "reject",
-      host: "devhost in-process on 127.0.0.1, in-memory store",
+      host: "devhost in-process on 127.0.0.1, in-memory store (section 5: one host per store and round)",
       stormSizes: STORM_SIZES.map(stormSize),
       stormWave: stormWave(),
+      stores: STORES,
+      storeRounds: [...STORES, ...[...STORES].reverse()],
+      sqlite: "WAL, data directory in a fresh temporary directory per host (deleted after)",
+      sqliteFullRequestFactor: FULL_REQUEST_FACTOR,
     },
   };
   const limit = openFilesLimit();
@@ -126,6 +154,12 @@ function header(h: ResultsHeader): string {
       `devhost in-process on 127.0.0.1, in-memory store`,
     `storms: ${STORM_SIZES.map(stormSize).join(", ")} starters, connections opened ${stormWave()} at a time; ` +
       `open-files limit ${h.openFilesLimit ?? "?"}; ${h.date}`,
+    `stores (section 5): ${STORES.length > 0 ? STORES.map((k) => STORE_LABELS[k]).join(", ") : "none"}` +
+      (STORES.length > 0
+        ? `; rounds ${[...STORES, ...[...STORES].reverse()].map((k) => STORE_LABELS[k]).join(", ")}; ` +
+          `SQLite in WAL mode, a fresh temporary data directory per host; FULL runs ` +
+          `${FULL_REQUEST_FACTOR}x the requests (not the storm)`
+        : ""),
   ].join("\n");
 }
 
@@ -151,13 +185,50 @@ function ratio(label: string, value: number, bound?: { max?: number; min?: numbe
   return { label, value, target, meetsTarget };
 }
 
+/** Each SQLite store against the in-memory one (both measured in section 5's interleaved rounds). */
+function storeRatios(stores: StoreRows[]): Ratio[] {
+  const memory = stores.find((s) => s.store === "memory");
+  const ratios: Ratio[] = [];
+  for (const sqlite of stores.filter((s) => s.store !== "memory")) {
+    const held = opsPerSecond(sqlite.held.result);
+    ratios.push(
+      ratio(
+        `entity decisions/s (job held) on ${sqlite.label} / target 5,000`,
+        held / ENTITY_DECISIONS_TARGET_PER_S,
+      ),
+    );
+    if (!memory) continue;
+    const vs = `${sqlite.label} / memory`;
+    ratios.push(
+      ratio(
+        `entity decisions/s (app client, job held): ${vs}`,
+        held / opsPerSecond(memory.held.result),
+        sqlite.store === "sqlite-normal" ? { min: SQLITE_DECISIONS_RATIO_TARGET } : undefined,
+      ),
+      ratio(
+        `uncontended decisions/s (idle job): ${vs}`,
+        opsPerSecond(sqlite.idle.result) / opsPerSecond(memory.idle.result),
+      ),
+      ratio(
+        `starts/s (app client, fresh jobs): ${vs}`,
+        opsPerSecond(sqlite.start.result) / opsPerSecond(memory.start.result),
+      ),
+      ratio(
+        `storm time at ${memory.storms[0].params.requests.toLocaleString("en-US")}: ${vs}`,
+        sqlite.storm.result.elapsedMs / memory.storm.result.elapsedMs,
+      ),
+    );
+  }
+  return ratios;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const info = headerInfo();
   console.log(header(info));
   const rows: Row[] = [];
 
-  console.log("\n[1/5] pure decisions (core/coordinator.ts)...");
+  console.log("\n[1/6] pure decisions (core/coordinator.ts)...");
   const pure = runPureDecisions({ decisions: n(200_000), jobs: 100 });
   rows.push(
     {
@@ -193,7 +264,7 @@ async function main(): Promise<void> {
     console.log(`devhost on ${session.host.baseUrl}, app ${path.relative(process.cwd(), session.appDir)}`);
 
     const floorParams = { requests: n(5_000), concurrency: 32 };
-    console.log("[2/5] floor (no-op HTTP function), entity decisions on the devhost...");
+    console.log("[2/6] floor (no-op HTTP function), entity decisions on the devhost...");
     const floorFirst = await floorRound(session, floorParams);
     const entity = await entityDecisions(session, {
       requests: n(10_000),
@@ -202,7 +273,7 @@ async function main(): Promise<void> {
       jobs: 256,
     });
 
-    console.log("[3/5] full start path: ours (startJob) vs naive (getStatus, then startNew)...");
+    console.log("[3/6] full start path: ours (startJob) vs naive (getStatus, then startNew)...");
     const fresh = await compareStartPaths(
       session,
       "fresh jobs",
@@ -236,7 +307,7 @@ async function main(): Promise<void> {
     const floor = merge(FLOOR_ROW, floorFirst, await floorRound(session, floorParams));
 
     console.log(
-      `[4/5] storms: ${STORM_SIZES.map(stormSize).join(", ")} concurrent starts on one fresh job each...`,
+      `[4/6] storms: ${STORM_SIZES.map(stormSize).join(", ")} concurrent starts on one fresh job each...`,
     );
     for (const size of STORM_SIZES) {
       const requests = stormSize(size);
@@ -343,10 +414,31 @@ async function main(): Promise<void> {
       unregistered: number;
     };
     registry = { count: listed.count, unregistered: listed.unregistered };
-    console.log("[5/5] done; stopping the devhost.");
+    console.log("stopping the devhost.");
   } finally {
-    await session.host.stop();
+    await session.stop();
   }
+
+  let stores: StoreRows[] = [];
+  if (STORES.length > 0) {
+    const order = [...STORES, ...[...STORES].reverse()].map((k) => STORE_LABELS[k]).join(", ");
+    console.log(`[5/6] stores: the same decisions, starts and a storm on each store, rounds ${order}...`);
+    stores = await compareStores(
+      STORES,
+      {
+        decisions: n(5_000),
+        starts: n(300),
+        storm: stormSize(STORM_TARGET_SIZE),
+        wave: stormWave(),
+        fullFactor: FULL_REQUEST_FACTOR,
+      },
+      (line) => console.log(line),
+    );
+    rows.push(...stores.map((s) => s.held), ...stores.map((s) => s.idle));
+    rows.push(...stores.map((s) => s.start), ...stores.map((s) => s.storm));
+    ratios.push(...storeRatios(stores));
+  }
+  console.log("[6/6] done.");
 
   const totalSeconds = (performance.now() - started) / 1000;
   console.log(`\n${formatTable(rows)}`);
@@ -367,6 +459,7 @@ async function main(): Promise<void> {
     storms,
     ratios,
     memory,
+    stores,
     ...(registry ? { registry } : {}),
   });
   console.log(`results: ${path.relative(process.cwd(), file)}`);

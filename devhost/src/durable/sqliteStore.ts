@@ -101,6 +101,11 @@ export class SqliteStore implements DurableStore {
     putSchedule: Statement<[string, string]>;
   };
   private readonly queries = new Map<string, Statement<unknown[], { record: string }>>();
+  /**
+   * One transaction function for every step: `db.transaction(fn)` builds a new wrapper (with its deferred,
+   * immediate and exclusive variants) each time it is called. Nested calls run as savepoints.
+   */
+  private readonly inTransaction: (fn: () => unknown) => unknown;
   private closed = false;
 
   /** Opens (creating if need be) the store in `dataDir`; throws StoreLockedError if another host holds it. */
@@ -125,14 +130,23 @@ export class SqliteStore implements DurableStore {
       throw err;
     }
     const db = this.db;
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.statements = {
       getInstance: db.prepare("SELECT record FROM instances WHERE instance_id = ?"),
+      // Upserts, not INSERT OR REPLACE: REPLACE deletes the row and inserts it again under a new rowid (at
+      // the table's end), so every write changed two table pages and the key's index; an update in place
+      // changes the row's page only (half the pages a commit writes to the WAL).
       putInstance: db.prepare(
-        "INSERT OR REPLACE INTO instances (instance_id, runtime_status, created_time, record) VALUES (?, ?, ?, ?)",
+        "INSERT INTO instances (instance_id, runtime_status, created_time, record) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT (instance_id) DO UPDATE SET runtime_status = excluded.runtime_status, " +
+          "created_time = excluded.created_time, record = excluded.record",
       ),
       deleteInstance: db.prepare("DELETE FROM instances WHERE instance_id = ?"),
       getEntity: db.prepare("SELECT record FROM entities WHERE entity_id = ?"),
-      putEntity: db.prepare("INSERT OR REPLACE INTO entities (entity_id, record) VALUES (?, ?)"),
+      putEntity: db.prepare(
+        "INSERT INTO entities (entity_id, record) VALUES (?, ?) " +
+          "ON CONFLICT (entity_id) DO UPDATE SET record = excluded.record",
+      ),
       deleteEntity: db.prepare("DELETE FROM entities WHERE entity_id = ?"),
       listEntities: db.prepare("SELECT record FROM entities ORDER BY entity_id"),
       insertMessage: db.prepare(
@@ -146,7 +160,10 @@ export class SqliteStore implements DurableStore {
         "SELECT max(deliver_at) AS last FROM messages WHERE target = ? AND sender = ?",
       ),
       getSchedule: db.prepare("SELECT status FROM schedules WHERE function_name = ?"),
-      putSchedule: db.prepare("INSERT OR REPLACE INTO schedules (function_name, status) VALUES (?, ?)"),
+      putSchedule: db.prepare(
+        "INSERT INTO schedules (function_name, status) VALUES (?, ?) " +
+          "ON CONFLICT (function_name) DO UPDATE SET status = excluded.status",
+      ),
     };
   }
 
@@ -256,7 +273,7 @@ export class SqliteStore implements DurableStore {
 
   transaction<T>(fn: () => T): T {
     // better-sqlite3 nests a transaction inside another as a savepoint.
-    return this.db.transaction(fn)();
+    return this.inTransaction(fn) as T;
   }
 
   close(): void {
