@@ -148,7 +148,8 @@ function expireDisplaced(state: JobState, now: number): JobState {
 
 /**
  * Keeps `kept` as the displaced runs; each dropped one is given up like an unconfirmed holder whose lease ran
- * out (counted and recorded as leaseExpired, its request forgotten so a retry is decided afresh).
+ * out: recorded as a leaseExpired event, its request forgotten so a retry is decided afresh. It is not counted
+ * again: its ending (replaced or released) was counted when it was displaced.
  */
 function withDisplaced(
   state: JobState,
@@ -159,7 +160,7 @@ function withDisplaced(
   let next: JobState = { ...state, displaced: kept };
   for (const d of dropped) {
     next = {
-      ...count(next, "leaseExpired"),
+      ...next,
       events: pushEvent(next.events, now, "leaseExpired", d.generation, d.requestId),
       requests: forgetRequest(next.requests, d.requestId),
     };

@@ -60,6 +60,7 @@ class World {
   maxConcurrentUserCode = 0;
   /** Queued requests a resume promoted (the resuming party holds their start tickets). */
   promotedOnResume = 0;
+  displacedGivenUp = 0;
   /** Request keys whose user code ran, in order: a request id must never get two runs. */
   readonly runsOfKey: string[] = [];
   readonly violations: string[] = [];
@@ -93,6 +94,14 @@ class World {
       const before = this.state;
       const r = applyOperation(this.state, operation, input, this.now, config);
       this.state = r.state;
+      // A displaced run given up unconfirmed (its lease ended, or too many were displaced): its request is
+      // forgotten, like an abandoned holder's.
+      const kept = new Set((r.state.displaced ?? []).map((d) => d.generation));
+      for (const d of before.displaced ?? []) {
+        const confirmed =
+          operation === "confirm" && (input as { generation?: number }).generation === d.generation;
+        if (!kept.has(d.generation) && !confirmed) this.displacedGivenUp++;
+      }
       if (operation === "resume" && (r.answer as ResumeAnswer).kind === "resumed") {
         if ((r.answer as ResumeAnswer & { promoted?: unknown }).promoted) this.promotedOnResume++;
       }
@@ -401,7 +410,7 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
     expect(world.instances.get(active.instanceId)?.executions.get(active.generation)).toBe(1);
   }
   // The same key is told the same run, unless a lease expired and an abandoned run was re-decided.
-  if (world.state.counters.leaseExpired === 0) {
+  if (world.state.counters.leaseExpired === 0 && world.displacedGivenUp === 0) {
     const byKey = new Map<string, Set<number>>();
     for (const [i, o] of settled.entries()) {
       if (o?.kind !== "started") continue;
