@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { CronExpressionParser } from "cron-parser";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import type { DevHost } from "durable-functions-devhost";
 import { REPO_ROOT, startAppHost, WEBHOOKS } from "./appHost";
@@ -39,11 +40,24 @@ let browser: Browser;
 let page: Page;
 const logs: string[] = [];
 
+/** The fixture job's schedule (test/fixtures/dashboard.jobs.json). */
+const TICK_SCHEDULE = "0 0 3 * * *";
+
+/** Moves the host clock just past the eternal job's next tick (one tick fires) and waits for the host. */
+async function advanceToNextTick(): Promise<void> {
+  const now = host.clock.now();
+  const next = CronExpressionParser.parse(TICK_SCHEDULE, { currentDate: new Date(now), tz: "UTC" })
+    .next()
+    .getTime();
+  await host.advanceTime(next - now + 1_000);
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install chromium).`);
   }
-  // An eternal job of the test's own, ticking every 5 minutes of the host clock (moved by advanceTime).
+  // An eternal job of the test's own, ticking daily at 03:00 of the host clock: the test moves the clock to
+  // each tick it wants (advanceToNextTick), and the real clock almost never passes one during a run.
   process.env.SINGLETON_JOBS_FILE = path.join(REPO_ROOT, "test", "fixtures", "dashboard.jobs.json");
   host = await startAppHost({
     appDir: REPO_ROOT,
@@ -295,7 +309,7 @@ test("an operator's session: key, start, rejection, pause (start refused, tick s
   expect(refused).toMatch(
     /^✗ Refused: job is paused: job 'ops-sync' was paused by alice at \S+Z \(<script>window.__pwned = 1<\/script> incident 7\); it refuses new starts until it is resumed \(generation 1 is still running\)$/,
   );
-  await host.advanceTime(5 * 60_000);
+  await advanceToNextTick();
   expect(logs.filter((l) => l.includes("tick skipped"))).toEqual([
     expect.stringMatching(
       /^Eternal job 'ops-sync': tick skipped: the job is paused \(by alice since \S+Z: <script>window.__pwned = 1<\/script> incident 7\)\.$/,
@@ -380,7 +394,7 @@ test("auto-refresh keeps open details, what the operator types and where the pag
   expect(before.scrollY).toBeGreaterThan(0);
   const updatedBefore = await page.locator("#updated").textContent();
   // The job changes on its own (the next tick starts generation 2): the page shows it without a click.
-  await host.advanceTime(5 * 60_000);
+  await advanceToNextTick();
   await waitForText(row("ops-sync"), "generation 2");
   await waitForText(details("ops-sync").locator(".details-data"), "ops-sync:2");
   expect(await page.locator("#updated").textContent()).not.toBe(updatedBefore);
