@@ -107,28 +107,16 @@ function finish(active: ActiveRun, outcome: Outcome, now: number, summary?: stri
 export function runToStartFor(state: JobState, ticket: string | undefined): RunToStart | undefined {
   if (ticket === undefined) return undefined;
   const a = state.active;
-  if (a && a.phase === "starting" && a.starter === ticket) {
-    const run: RunToStart = {
-      job: state.job,
-      generation: a.generation,
-      instanceId: a.instanceId,
-      orchestrator: a.orchestrator,
-      requestId: a.requestId,
-    };
-    if (a.pendingInput !== undefined) run.input = a.pendingInput;
-    return run;
-  }
+  if (a && a.phase === "starting" && a.starter === ticket) return runToStart(state.job, a, a.pendingInput);
   const d = state.displaced?.find((r) => r.starter === ticket);
-  if (!d) return undefined;
-  const run: RunToStart = {
-    job: state.job,
-    generation: d.generation,
-    instanceId: d.instanceId,
-    orchestrator: d.orchestrator,
-    requestId: d.requestId,
-  };
-  if (d.input !== undefined) run.input = d.input;
-  return run;
+  return d && runToStart(state.job, d, d.input);
+}
+
+function runToStart(job: string, run: Omit<RunToStart, "job" | "input">, input: unknown): RunToStart {
+  const { generation, instanceId, orchestrator, requestId } = run;
+  const start: RunToStart = { job, generation, instanceId, orchestrator, requestId };
+  if (input !== undefined) start.input = input;
+  return start;
 }
 
 /** At most this many displaced runs are kept (the oldest goes first, its request forgotten). */

@@ -9,7 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SqliteStore } from "durable-functions-devhost";
-import { REPO_ROOT } from "../e2e/appHost";
+import { jsonRequest, REPO_ROOT, type Reply } from "../e2e/appHost";
+
+export type { Reply };
 
 export const CRASH_APP = path.join(REPO_ROOT, "test", "fixtures", "crash-app");
 const CLI = require.resolve("durable-functions-devhost/dist/cli.js");
@@ -26,11 +28,6 @@ export interface HostOptions {
   killAt?: string;
   killMatch?: string;
   env?: Record<string, string>;
-}
-
-export interface Reply {
-  status: number;
-  body: Record<string, unknown>;
 }
 
 /** One run of the host process. */
@@ -104,27 +101,13 @@ export class HostProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async request(
+  request(
     method: string,
     route: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Reply> {
-    const res = await fetch(`${this.baseUrl}${route}`, {
-      method,
-      headers: { "content-type": "application/json", ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: Record<string, unknown> = {};
-    if (text) {
-      try {
-        parsed = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        parsed = { text };
-      }
-    }
-    return { status: res.status, body: parsed };
+    return jsonRequest(this.baseUrl, method, route, body, headers);
   }
 
   /** Resolves once the host is quiescent (nothing in flight, no due timer). */

@@ -66,27 +66,13 @@ export class AppClient {
     return new AppClient(host);
   }
 
-  async request(
+  request(
     method: string,
     route: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Reply> {
-    const res = await fetch(`${this.host.baseUrl}${route}`, {
-      method,
-      headers: { "content-type": "application/json", ...headers },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: Record<string, unknown> = {};
-    if (text) {
-      try {
-        parsed = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        parsed = { text };
-      }
-    }
-    return { status: res.status, headers: res.headers, body: parsed };
+    return jsonRequest(this.host.baseUrl, method, route, body, headers);
   }
 
   post = (route: string, body?: unknown, headers?: Record<string, string>) =>
@@ -127,4 +113,29 @@ export class AppClient {
   idle = () => this.host.waitForIdle();
   advance = (ms: number) => this.host.advanceTime(ms);
   stop = () => this.host.stop();
+}
+
+/** A request with a JSON body (a string body is sent as it is); the answer's JSON body, or `{ text }`. */
+export async function jsonRequest(
+  baseUrl: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const res = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  if (text) {
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      parsed = { text };
+    }
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
 }
