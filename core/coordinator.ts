@@ -23,8 +23,11 @@ import {
   recordStart,
   resumedBy,
 } from "./requestRecords";
+import { isoSeconds } from "./cronSchedule";
 import { withFinishedRun } from "./runHistory";
 import { instanceIdFor } from "./runIds";
+import { missedDetail, tickDetail, tickEventType } from "./tickEvents";
+import { planTick } from "./tickPlan";
 import type {
   ActiveRun,
   CompleteInput,
@@ -42,6 +45,7 @@ import type {
   JobState,
   NoteInput,
   Outcome,
+  Overlap,
   PauseAnswer,
   PauseInfo,
   PauseInput,
@@ -53,6 +57,10 @@ import type {
   ResumeInput,
   RunRef,
   RunToStart,
+  TickAnswer,
+  TickInput,
+  TickOutcome,
+  TickRecord,
   TryStartAnswer,
   TryStartInput,
 } from "./types";
@@ -316,6 +324,23 @@ const WHEN_HELD: Record<Policy, (context: HeldContext) => Applied<Decision>> = {
   queue: enqueue,
 };
 
+/**
+ * Decides a start request on a job that is not paused (its `seq` already advanced): displaced runs and an
+ * unconfirmed holder whose lease ended are dropped first; then the request is accepted, or the policy's
+ * handler decides.
+ */
+function decide(
+  state0: JobState,
+  req: TryStartInput,
+  now: number,
+  config: CoordinatorConfig,
+): Applied<Decision> {
+  const state = expireLease(expireDisplaced(state0, now), now);
+  return state.active
+    ? WHEN_HELD[req.policy]({ state, active: state.active, holder: holderOf(state.active), req, now, config })
+    : acceptAndAnswer(state, req, now, config);
+}
+
 /** Adds the run the caller must start: the active run, while it waits to be started, if the caller's ticket is its. */
 function withStartTicket(state: JobState, decision: Decision, ticket: string | undefined): DecidedStart {
   const run = runToStartFor(state, ticket);
@@ -393,10 +418,7 @@ export function tryStart(
       answer: withStartTicket(counted, pausedRejection(state0, state0.paused), req.starter),
     };
   }
-  const state: JobState = { ...expireLease(expireDisplaced(state0, now), now), seq: state0.seq + 1 };
-  const decided = state.active
-    ? WHEN_HELD[req.policy]({ state, active: state.active, holder: holderOf(state.active), req, now, config })
-    : acceptAndAnswer(state, req, now, config);
+  const decided = decide({ ...state0, seq: state0.seq + 1 }, req, now, config);
   const { answer } = decided;
   // A caller that gets this answer directly is counted here; a compare-and-set caller learns a rejection
   // from the state it reads and notes it itself (noteAnswer).
@@ -405,6 +427,113 @@ export function tryStart(
       ? count(decided.state, answer.kind)
       : decided.state;
   return { state: counted, answer: withStartTicket(counted, answer, req.starter) };
+}
+
+/** The start policy a schedule's overlap setting stands for. */
+export const OVERLAP_POLICY: Record<Overlap, Policy> = { skip: "reject", queue: "queue", replace: "replace" };
+
+/** A schedule buffers at most one tick (`overlap: queue`), whatever SINGLETON_MAX_QUEUE allows HTTP callers. */
+export const TICK_QUEUE_LIMIT = 1;
+
+/** The request id of a schedule's tick: its scheduled time, so every firing for that time shares it. */
+export function tickRequestId(scheduledAt: number): string {
+  return `tick:${isoSeconds(scheduledAt)}`;
+}
+
+/** How a tick's start decision ended (a tick never asks useExisting, so it is never answered `existing`). */
+function tickOutcomeOf(decision: Decision): TickOutcome {
+  if (decision.kind === "started") return decision.replaced ? "replaced" : "started";
+  return decision.kind === "queued" ? "queued" : "skipped";
+}
+
+/**
+ * A schedule's timer tick for its scheduled time T. Idempotent by T: a tick for T or an earlier time
+ * than the last one the job saw is a duplicate (a second host, a retried timer, a restart) and changes
+ * nothing; its request id (`tick:<T>`) gets its standing decision, if any. Otherwise the tick is decided
+ * (a compare-and-set on `seq` with `expectSeq`, like tryStart) and always recorded, whatever it decides:
+ * the ticks missed since the last one (core/tickPlan.ts) as one `tick:missed` event; then, if a run is
+ * due, its outcome as a `tick:<outcome>` event (`catchUp:<outcome>` for a catch-up run, "+k" in the
+ * detail when it stands for k earlier ticks too): refused while the job is paused, else decided by the
+ * overlap's start policy (skip = reject, queue = queue with room for one, replace = replace).
+ */
+export function tick(
+  state0: JobState,
+  input: TickInput,
+  now: number,
+  config: CoordinatorConfig,
+): Applied<TickAnswer> {
+  const at = input.scheduledAt;
+  const requestId = tickRequestId(at);
+  const seen = state0.ticks;
+  if (seen && at <= seen.last) {
+    const answer: TickAnswer = { kind: "duplicate" };
+    if (at === seen.last) answer.outcome = seen.outcome;
+    const decision = findStartDecision(state0, requestId);
+    const run = decision && runToStartFor(state0, input.starter);
+    if (decision) answer.decision = decision;
+    if (run) answer.mustStart = run;
+    return { state: state0, answer };
+  }
+  if (input.expectSeq !== undefined && input.expectSeq !== state0.seq) return outdated(state0);
+
+  const plan = planTick(
+    { cron: input.cron, timeZone: input.timeZone },
+    seen?.last,
+    input,
+    input.catchUpWindowMs,
+  );
+  const missed = (seen?.missed ?? 0) + (plan.missed?.count ?? 0);
+  const record = (outcome: TickOutcome, catchUp: boolean): TickRecord =>
+    catchUp ? { last: at, outcome, catchUp: true, missed } : { last: at, outcome, missed };
+  const state: JobState = {
+    ...state0,
+    seq: state0.seq + 1,
+    events: plan.missed
+      ? pushEvent(state0.events, now, "tick:missed", state0.generation, missedDetail(plan.missed))
+      : state0.events,
+  };
+  const withMissed = <A extends object>(answer: A) =>
+    plan.missed ? { ...answer, missed: plan.missed } : answer;
+  if (!plan.run) {
+    return {
+      state: { ...state, ticks: record("missed", false) },
+      answer: withMissed({ kind: "ticked" as const, outcome: "missed" as const, catchUp: false }),
+    };
+  }
+  const { catchUp, covers } = plan.run;
+  const type = (outcome: TickOutcome) => tickEventType(outcome, catchUp);
+  const detail = tickDetail(at, covers);
+  if (state.paused) {
+    const refused: JobState = {
+      ...count(state, "rejected"),
+      events: pushEvent(state.events, now, type("paused"), state.generation, detail),
+      ticks: record("paused", catchUp),
+    };
+    return {
+      state: refused,
+      answer: withMissed({ kind: "ticked" as const, outcome: "paused" as const, catchUp }),
+    };
+  }
+  const req: TryStartInput = {
+    requestId,
+    orchestrator: input.orchestrator,
+    policy: OVERLAP_POLICY[input.overlap],
+  };
+  if (input.input !== undefined) req.input = input.input;
+  if (input.starter !== undefined) req.starter = input.starter;
+  const decided = decide(state, req, now, { ...config, maxQueue: TICK_QUEUE_LIMIT });
+  const decision = decided.answer;
+  const outcome = tickOutcomeOf(decision);
+  const generation = decision.kind === "started" ? decision.generation : (decision.holder?.generation ?? 0);
+  const counted = outcome === "skipped" ? count(decided.state, "rejected") : decided.state;
+  const next: JobState = {
+    ...counted,
+    events: pushEvent(counted.events, now, type(outcome), generation, detail),
+    ticks: record(outcome, catchUp),
+  };
+  const run = runToStartFor(next, input.starter);
+  const answer = withMissed({ kind: "ticked" as const, outcome, catchUp, decision });
+  return { state: next, answer: run ? { ...answer, mustStart: run } : answer };
 }
 
 export function confirm(state: JobState, input: ConfirmInput, now: number): Applied<ConfirmAnswer> {
@@ -693,6 +822,7 @@ const OPERATION_TABLE = {
   noteAnswer: (s, i) => noteAnswer(s, i as NoteInput),
   pause: (s, i, now) => pause(s, i as PauseInput, now),
   resume: (s, i, now, c) => resume(s, i as ResumeInput, now, c),
+  tick: (s, i, now, c) => tick(s, i as TickInput, now, c),
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATION_TABLE;

@@ -15,7 +15,7 @@
  * requests work like start requests: compare-and-set signals, recorded by request id, so the direct call
  * finds a signal that was applied first and never applies the request twice.
  */
-import { decisionOf } from "./coordinator";
+import { decisionOf, tickRequestId } from "./coordinator";
 import type {
   DecidedStart,
   Decision,
@@ -28,6 +28,9 @@ import type {
   ResumeInput,
   RunRef,
   RunToStart,
+  TickAnswer,
+  TickInput,
+  TickOutcome,
   TryStartAnswer,
   TryStartInput,
 } from "./types";
@@ -49,13 +52,20 @@ export type PendingRequest =
     }
   | { kind: "release"; job: string; release: PendingRelease }
   | { kind: "pause"; job: string; pause: PauseInput }
-  | { kind: "resume"; job: string; resume: ResumeInput & { starter: string } };
+  | { kind: "resume"; job: string; resume: ResumeInput & { starter: string } }
+  | {
+      kind: "tick";
+      job: string;
+      tick: TickInput & { starter: string };
+      /** The reconcile the tick had signalled when it ran out of budget (it may still be in flight). */
+      reconcile?: ReconcileInput & { starter: string };
+    };
 
 export type FollowUpStep =
   | {
       kind: "callEntity";
       job: string;
-      operation: "tryStart" | "release" | "reconcile" | "pause" | "resume";
+      operation: "tryStart" | "release" | "reconcile" | "pause" | "resume" | "tick";
       input: unknown;
     }
   | { kind: "terminate"; instanceId: string; reason: string }
@@ -69,6 +79,13 @@ export type ReleaseResult =
 /** How a pause request ended: it paused the job, or someone else had. */
 export type PauseResult = Exclude<PauseAnswer, { kind: "outdated" }>;
 
+/** How a schedule's tick ended: `duplicate` when a tick for its time had been decided before this one. */
+export interface TickFollowUpResult {
+  duplicate: boolean;
+  outcome?: TickOutcome;
+  decision?: Decision;
+}
+
 /** How a resume request ended: it resumed the job (and the run it promoted was started), or it was not paused. */
 export type ResumeResult = { kind: "resumed"; promoted?: RunRef } | { kind: "notPaused" };
 
@@ -76,7 +93,8 @@ export type FollowUpResult =
   | { kind: "start"; decision: Decision }
   | { kind: "release"; result: ReleaseResult }
   | { kind: "pause"; result: PauseResult }
-  | { kind: "resume"; result: ResumeResult };
+  | { kind: "resume"; result: ResumeResult }
+  | { kind: "tick"; result: TickFollowUpResult };
 
 function* startRunStep(run: RunToStart, input: unknown): Generator<FollowUpStep, void, unknown> {
   yield { kind: "startRun", run, input };
@@ -107,9 +125,55 @@ function* resumeSteps(
   };
 }
 
+/** Starts the run this party holds the ticket of: its own (after the run it replaced is terminated), or a promoted one. */
+function* startTicketRun(
+  mustStart: RunToStart,
+  own: { requestId: string; input?: unknown },
+  decision: Decision | undefined,
+): Generator<FollowUpStep, void, unknown> {
+  const isOwn = mustStart.requestId === own.requestId;
+  if (
+    isOwn &&
+    decision?.kind === "started" &&
+    decision.replaced &&
+    mustStart.generation === decision.generation
+  ) {
+    yield {
+      kind: "terminate",
+      instanceId: decision.replaced.instanceId,
+      reason: `replaced by generation ${decision.generation}`,
+    };
+  }
+  // Its own run's input is the request's; a run it promoted (by a reconcile) carries its input.
+  yield* startRunStep(mustStart, isOwn ? own.input : mustStart.input);
+}
+
+function* tickSteps(
+  pending: Extract<PendingRequest, { kind: "tick" }>,
+): Generator<FollowUpStep, FollowUpResult, unknown> {
+  const { job, tick } = pending;
+  if (pending.reconcile) {
+    yield { kind: "callEntity", job, operation: "reconcile", input: pending.reconcile };
+  }
+  const answer = (yield { kind: "callEntity", job, operation: "tick", input: tick }) as TickAnswer;
+  if (answer.kind === "outdated") throw new Error("a direct tick is never outdated");
+  if (answer.mustStart) {
+    yield* startTicketRun(
+      answer.mustStart,
+      { requestId: tickRequestId(tick.scheduledAt), input: tick.input },
+      answer.decision,
+    );
+  }
+  const result: TickFollowUpResult = { duplicate: answer.kind === "duplicate" };
+  if (answer.outcome !== undefined) result.outcome = answer.outcome;
+  if (answer.decision !== undefined) result.decision = answer.decision;
+  return { kind: "tick", result };
+}
+
 export function* followUpSteps(pending: PendingRequest): Generator<FollowUpStep, FollowUpResult, unknown> {
   if (pending.kind === "pause") return yield* pauseSteps(pending.job, pending.pause);
   if (pending.kind === "resume") return yield* resumeSteps(pending.job, pending.resume);
+  if (pending.kind === "tick") return yield* tickSteps(pending);
   if (pending.kind === "start") {
     const { request } = pending;
     if (pending.reconcile) {
@@ -132,23 +196,9 @@ export function* followUpSteps(pending: PendingRequest): Generator<FollowUpStep,
       if (asked.awaitingStartUntil === undefined) break;
       yield { kind: "waitUntil", at: asked.awaitingStartUntil };
     }
-    const { mustStart } = answer;
     const decision = decisionOf(answer);
-    if (mustStart) {
-      if (decision.kind === "started" && decision.replaced && mustStart.generation === decision.generation) {
-        yield {
-          kind: "terminate",
-          instanceId: decision.replaced.instanceId,
-          reason: `replaced by generation ${decision.generation}`,
-        };
-      }
-      // Its own run's input is the request's; a run it promoted (by a reconcile) carries its input.
-      yield* startRunStep(
-        mustStart,
-        mustStart.requestId === request.requestId ? request.input : mustStart.input,
-      );
-    }
-    return { kind: "start", decision: decision as Decision };
+    if (answer.mustStart) yield* startTicketRun(answer.mustStart, request, decision);
+    return { kind: "start", decision };
   }
   const { release } = pending;
   const answer = (yield {

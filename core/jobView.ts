@@ -4,6 +4,7 @@
  */
 import { truncate } from "./boundedState";
 import { MAX_RUN_SUMMARY_CHARS, runsView } from "./runHistory";
+import type { ScheduleView } from "./scheduleView";
 import type { Counters, JobState, Outcome, PauseInfo } from "./types";
 
 /** What a job is doing, as the dashboard filters it: a pause or a waiting queue says more than the run. */
@@ -26,7 +27,8 @@ export function pauseView(p: PauseInfo): { since: string; by: string; reason?: s
     : { since: iso(p.since), by: p.by, reason: p.reason };
 }
 
-export function jobView(state: JobState, statusUrl: (instanceId: string) => string) {
+/** The full view of a job; `schedule` is its schedule's view when the job is a scheduled one. */
+export function jobView(state: JobState, statusUrl: (instanceId: string) => string, schedule?: ScheduleView) {
   return {
     job: state.job,
     phase: phaseOf(state),
@@ -67,6 +69,7 @@ export function jobView(state: JobState, statusUrl: (instanceId: string) => stri
       ...(detail === undefined ? {} : { detail }),
     })),
     recentRequests: state.requests.length,
+    ...(schedule ? { schedule } : {}),
   };
 }
 

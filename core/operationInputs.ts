@@ -4,7 +4,7 @@
  * operation error; the state is left as it was) instead of being recorded half-understood.
  */
 import type { OperationName } from "./coordinator";
-import { NOTED_ANSWERS, OBSERVED_STATUSES, POLICIES } from "./types";
+import { NOTED_ANSWERS, OBSERVED_STATUSES, OVERLAPS, POLICIES } from "./types";
 
 type Fields = Record<string, unknown>;
 type Check = (input: Fields) => string | undefined;
@@ -77,6 +77,21 @@ const CHECKS: Record<OperationName, Check> = {
           ["expectSeq", i.expectSeq, isInt, "a whole number"],
           ["starter", i.starter, isText, "a non-empty string"],
         ),
+  tick: (i) => {
+    for (const name of ["scheduledAt", "firedAt", "catchUpWindowMs"] as const) {
+      if (!isInt(i[name])) return `${name} must be a whole number`;
+    }
+    for (const name of ["orchestrator", "cron", "timeZone"] as const) {
+      if (!isText(i[name])) return `${name} must be a non-empty string`;
+    }
+    if (!(OVERLAPS as readonly unknown[]).includes(i.overlap))
+      return `overlap must be one of ${OVERLAPS.join(", ")}`;
+    return optional(
+      ["pastDue", i.pastDue, (v) => typeof v === "boolean", "a boolean"],
+      ["expectSeq", i.expectSeq, isInt, "a whole number"],
+      ["starter", i.starter, isText, "a non-empty string"],
+    );
+  },
   noteAnswer: (i) =>
     (NOTED_ANSWERS as readonly unknown[]).includes(i.answer)
       ? undefined

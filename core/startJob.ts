@@ -16,16 +16,18 @@
  */
 import { initialState } from "./boundedState";
 import { decisionOf, runToStartFor, standingStart, tryStart } from "./coordinator";
-import { observedFrom, type CoordinatorClient, type StartOptions } from "./coordinatorClient";
+import type { CoordinatorClient, StartOptions } from "./coordinatorClient";
 import type { PendingRequest } from "./followUp";
 import { FOLLOW_UP_ORCHESTRATOR } from "./names";
 import { findStartDecision } from "./requestRecords";
 import { followUpInstanceId } from "./runIds";
-import { startRunOnce } from "./startRun";
+import { reconcileIfEnded } from "./reconcileHolder";
+import { startIfTicketHolder, startRunOnce } from "./startRun";
 import type { Decision, JobState, Policy, TryStartInput } from "./types";
 import { Waiter } from "./waiter";
 
 export type { CoordinatorClient, InstanceStatus, StartOptions } from "./coordinatorClient";
+export { startIfTicketHolder };
 
 export interface StartRequest {
   requestId: string;
@@ -47,17 +49,6 @@ export async function handOff(
 ): Promise<{ kind: "pending"; requestId: string; ticket: string }> {
   await client.startNew(FOLLOW_UP_ORCHESTRATOR, followUpInstanceId(pending.job, requestId, ticket), pending);
   return { kind: "pending", requestId, ticket };
-}
-
-/** Starts the active run if this ticket is its start ticket (a run a reconcile or release promoted). */
-export async function startIfTicketHolder(
-  client: CoordinatorClient,
-  state: JobState,
-  ticket: string,
-  options: StartOptions,
-): Promise<void> {
-  const run = runToStartFor(state, ticket);
-  if (run) await startRunOnce(client, run, run.input, { ...options, precheck: false });
 }
 
 async function answerStanding(
@@ -126,14 +117,12 @@ export async function startJob(
     const holder = predicted.kind === "started" ? undefined : predicted.holder;
     if (holder && holder.phase === "running" && !reconciled.has(holder.generation)) {
       reconciled.add(holder.generation);
-      const observed = observedFrom((await client.instance(holder.instanceId)).status);
-      if (observed) {
-        const reconcile = { generation: holder.generation, observedStatus: observed, starter: ticket };
-        await client.signal(job, "reconcile", reconcile);
-        const next = await waiter.until((s) => s.active?.generation !== holder.generation);
-        if (!next) return handOff(client, { ...pending, reconcile }, request.requestId, ticket);
-        await startIfTicketHolder(client, next, ticket, options);
-        state = next;
+      const result = await reconcileIfEnded(client, job, holder, ticket, waiter, options);
+      if (result.kind === "timedOut") {
+        return handOff(client, { ...pending, reconcile: result.reconcile }, request.requestId, ticket);
+      }
+      if (result.kind === "reconciled") {
+        state = result.state;
         continue;
       }
     }

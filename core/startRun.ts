@@ -8,8 +8,9 @@
  *   reported completion (its last episode has not finished): wait for it, then start.
  */
 import { delays } from "./backoff";
+import { runToStartFor } from "./coordinator";
 import { LIVE_STATUSES, type CoordinatorClient, type WaitOptions } from "./coordinatorClient";
-import type { RunEnvelope, RunToStart } from "./types";
+import type { JobState, RunEnvelope, RunToStart } from "./types";
 
 export type StartRunResult = "started" | "alreadyStarted" | "superseded";
 
@@ -42,4 +43,15 @@ export async function startRunOnce(
   throw new Error(
     `Run ${run.generation} of job '${run.job}' could not start: instance '${run.instanceId}' is still held by an earlier run.`,
   );
+}
+
+/** Starts the active run if this ticket is its start ticket (a run a reconcile or release promoted). */
+export async function startIfTicketHolder(
+  client: CoordinatorClient,
+  state: JobState,
+  ticket: string,
+  options: WaitOptions,
+): Promise<void> {
+  const run = runToStartFor(state, ticket);
+  if (run) await startRunOnce(client, run, run.input, { ...options, precheck: false });
 }

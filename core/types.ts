@@ -6,6 +6,14 @@
 export const POLICIES = ["reject", "useExisting", "replace", "queue"] as const;
 export type Policy = (typeof POLICIES)[number];
 
+/**
+ * What a schedule's tick does when the job is still held: `skip` the tick, `queue` it (at most one tick
+ * waits), or `replace` the running run. Each is one of the start policies (`OVERLAP_POLICY` in
+ * core/coordinator.ts).
+ */
+export const OVERLAPS = ["skip", "queue", "replace"] as const;
+export type Overlap = (typeof OVERLAPS)[number];
+
 export type Phase = "starting" | "running";
 
 /** How a run ended, as recorded in `lastFinished`. */
@@ -135,6 +143,23 @@ export type RequestRecord = [
   fixedInstanceId?: string,
 ];
 
+/** How a job's last scheduled tick ended (see core/tickPlan.ts and `tick` in core/coordinator.ts). */
+export const TICK_OUTCOMES = ["started", "skipped", "queued", "replaced", "paused", "missed"] as const;
+export type TickOutcome = (typeof TICK_OUTCOMES)[number];
+
+/**
+ * The schedule's bookkeeping in a job's state (compact: every start reads the whole state): the scheduled
+ * time of the last tick the job saw (a tick for that time or an earlier one is a duplicate), how it ended,
+ * and how many due ticks were missed in all.
+ */
+export interface TickRecord {
+  last: number;
+  outcome: TickOutcome;
+  /** Set when the last tick's run was a catch-up (it stood for missed ticks too). */
+  catchUp?: true;
+  missed: number;
+}
+
 export interface JobState {
   job: string;
   /** Last generation handed out; generations increase by one per accepted run and never repeat. */
@@ -169,6 +194,8 @@ export interface JobState {
    * forgotten, as for an abandoned run); at most MAX_DISPLACED.
    */
   displaced?: DisplacedRun[];
+  /** Set once a schedule ticked for this job. */
+  ticks?: TickRecord;
 }
 
 export interface DisplacedRun {
@@ -363,3 +390,39 @@ export interface RunEnvelope<T = unknown> {
   cycle?: number;
   input?: T;
 }
+
+/** A schedule's timer tick (entity operation `tick`): a start request keyed by its scheduled time. */
+export interface TickInput {
+  scheduledAt: number;
+  firedAt: number;
+  pastDue?: boolean;
+  orchestrator: string;
+  input?: unknown;
+  overlap: Overlap;
+  /** The schedule (NCRONTAB) and its zone: the coordinator enumerates the ticks missed since the last one. */
+  cron: string;
+  timeZone: string;
+  /** How old a missed tick may be and still run (once, as a catch-up); 0: never. */
+  catchUpWindowMs: number;
+  /** Compare-and-set on `seq`, as for tryStart. */
+  expectSeq?: number;
+  /** The caller's ticket: if the tick starts a run, the caller (and only it) starts it. */
+  starter?: string;
+}
+
+export type TickAnswer =
+  | { kind: "outdated"; seq: number }
+  /**
+   * A tick for this time (or a later one) was decided already: nothing changes. `outcome` is how that
+   * tick ended when it was the last one; `decision` the run its request id got, if any.
+   */
+  | { kind: "duplicate"; outcome?: TickOutcome; decision?: Decision; mustStart?: RunToStart }
+  | {
+      kind: "ticked";
+      outcome: TickOutcome;
+      catchUp: boolean;
+      /** The start decision (absent when the tick was missed, or the job paused). */
+      decision?: Decision;
+      missed?: { first: number; count: number; atLeast?: boolean };
+      mustStart?: RunToStart;
+    };

@@ -296,5 +296,10 @@ export function followUpResponse(
       return pauseResponse(job, requestId, result.result, urls);
     case "resume":
       return resumeResponse(job, requestId, result.result, urls);
+    case "tick":
+      // A schedule's tick: its run's answer when it got one, else how the tick ended (skipped, paused, ...).
+      return result.result.decision
+        ? startResponse(job, requestId, result.result.decision, urls)
+        : json(200, { job, requestId, tick: result.result.outcome, duplicate: result.result.duplicate });
   }
 }

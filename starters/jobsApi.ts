@@ -10,6 +10,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { randomUUID } from "node:crypto";
+import { initialState } from "../core/boundedState";
 import { settings, startOptions } from "../core/config";
 import type { FollowUpResult } from "../core/followUp";
 import { mergeRegistries, registryShardKeys, type RegistryState } from "../core/jobRegistry";
@@ -20,6 +21,7 @@ import { knownOrchestrators } from "../core/orchestratorCatalog";
 import { releaseJob } from "../core/releaseJob";
 import { findRelease, findStartDecision, pausedBy, resumedBy } from "../core/requestRecords";
 import { followUpPrefix } from "../core/runIds";
+import { scheduleView } from "../core/scheduleView";
 import { startJob } from "../core/startJob";
 import {
   apiError,
@@ -44,6 +46,7 @@ import {
 import { coordinatorFor, rpcFor } from "./durableCoordinatorClient";
 import { errorResponse, httpHandler, json, readBody } from "./httpResponses";
 import { readSummaries } from "./jobOverview";
+import { scheduleOf } from "./schedules";
 
 const clientInput = df.input.durableClient();
 
@@ -166,12 +169,18 @@ export async function getJob(request: HttpRequest, context: InvocationContext): 
   const invalid = validateJobName(job);
   if (invalid) return errorResponse(invalid);
   const state = await coordinatorFor(context, clientInput).readState(job);
-  if (!state)
+  const schedule = scheduleOf(job);
+  // A scheduled job is known before its first tick: its schedule says when that is.
+  if (!state && !schedule)
     return errorResponse(apiError(404, "unknown job", `no job named '${job}' has been started`, "jobName"));
   const urls = responseUrls(df.getClient(context), request, job, 2);
   return json(
     200,
-    jobView(state, (instanceId) => urls.management(instanceId).statusQueryGetUri),
+    jobView(
+      state ?? initialState(job),
+      (instanceId) => urls.management(instanceId).statusQueryGetUri,
+      schedule && scheduleView(schedule, state, Date.now()),
+    ),
   );
 }
 

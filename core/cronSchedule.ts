@@ -1,0 +1,85 @@
+/**
+ * A schedule's occurrences: an NCRONTAB expression with seconds ("{second} {minute} {hour} {day} {month}
+ * {day-of-week}", as the Functions timer trigger takes it) in an IANA time zone, evaluated with
+ * cron-parser (the devhost's timer triggers use the same library, so both agree on every occurrence).
+ * Times are epoch milliseconds.
+ */
+import { CronExpressionParser } from "cron-parser";
+
+export interface CronSpec {
+  /** The NCRONTAB expression (6 fields). */
+  cron: string;
+  /** IANA time zone the expression is read in. */
+  timeZone: string;
+}
+
+/**
+ * A timer may fire a little before its occurrence (the Functions timer listener says "likely under 1 second
+ * due to clock skew", TimerListener.cs in azure-webjobs-sdk-extensions): a firing this close before an
+ * occurrence is that occurrence's.
+ */
+export const EARLY_FIRE_MS = 1000;
+
+function parse(spec: CronSpec, currentDate: number) {
+  return CronExpressionParser.parse(spec.cron, { currentDate, tz: spec.timeZone });
+}
+
+/** The first occurrence strictly after `after`. */
+export function nextAfter(spec: CronSpec, after: number): number {
+  return parse(spec, after).next().getTime();
+}
+
+/** The last occurrence at or before `at`. */
+export function latestAtOrBefore(spec: CronSpec, at: number): number {
+  return parse(spec, at + 1)
+    .prev()
+    .getTime();
+}
+
+/** The occurrences strictly after `after`, in order (lazily: a schedule has no end). */
+export function* occurrencesAfter(spec: CronSpec, after: number): Generator<number, void, unknown> {
+  const expression = parse(spec, after);
+  for (;;) yield expression.next().getTime();
+}
+
+/** The next `count` occurrences strictly after `after`. */
+export function nextDueTimes(spec: CronSpec, after: number, count: number): number[] {
+  const times: number[] = [];
+  for (const t of occurrencesAfter(spec, after)) {
+    if (times.length === count) break;
+    times.push(t);
+  }
+  return times;
+}
+
+/**
+ * The occurrence a timer firing at `firedAt` stands for: the last one at or before it, or the next one if
+ * that is at most `EARLY_FIRE_MS` away (and nearer than half the gap, so a schedule of every second still
+ * maps each firing to its own second). Every firing for the same occurrence (a duplicate, a retry, a second
+ * host) maps to the same time: that is what makes ticks idempotent.
+ */
+export function scheduledTimeOf(spec: CronSpec, firedAt: number): number {
+  const previous = latestAtOrBefore(spec, firedAt);
+  const next = nextAfter(spec, firedAt);
+  return next - firedAt <= Math.min(EARLY_FIRE_MS, (next - previous) / 2) ? next : previous;
+}
+
+/** Throws the parser's message when the expression or the zone is invalid. */
+export function checkCron(spec: CronSpec): void {
+  nextAfter(spec, 0);
+}
+
+/** Whether `timeZone` is an IANA zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An occurrence as ISO 8601 without the milliseconds (occurrences fall on whole seconds). */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
