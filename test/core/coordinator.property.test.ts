@@ -9,6 +9,7 @@
  * - only the caller whose ticket the run carries is told to start it,
  * - a paused job never accepts a start (no new generation until it is resumed), and resume restores exactly
  *   the job as it was before the pause, queue included,
+ * - a schedule's tick for a time the job has seen changes nothing; any other is decided and recorded,
  * - the state stays under 16 KB.
  */
 import fc from "fast-check";
@@ -18,10 +19,11 @@ import {
   MAX_QUEUE_LIMIT,
   stateSizeBytes,
 } from "../../core/boundedState";
-import { applyOperation, complete, confirm, pause, resume, tryStart } from "../../core/coordinator";
+import { applyOperation, complete, confirm, pause, resume, tick, tryStart } from "../../core/coordinator";
 import { MAX_RUNS } from "../../core/runHistory";
 import {
   OBSERVED_STATUSES,
+  OVERLAPS,
   POLICIES,
   type CoordinatorConfig,
   type JobState,
@@ -50,9 +52,21 @@ type Op =
   | { op: "note"; answer: "rejected" | "existing" }
   | { op: "pause"; key: number; cas: Cas }
   | { op: "resume"; key: number; cas: Cas; ticket: number | null }
+  | {
+      op: "tick";
+      /** Scheduled time, in minutes from the start: ticks repeat, come late and out of order. */
+      minute: number;
+      overlap: (typeof OVERLAPS)[number];
+      cas: Cas;
+      ticket: number | null;
+      pastDue: boolean;
+      windowMinutes: number;
+    }
   | { op: "advance"; ms: number };
 
 const casArb = fc.constantFrom<Cas>("none", "current", "stale");
+/** The first scheduled time of the ticks below (a whole minute). */
+const TICKS_FROM = Date.UTC(2030, 0, 1);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -80,6 +94,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     answer: fc.constantFrom("rejected" as const, "existing" as const),
   }),
   fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 2500 }) }),
+  fc.record({
+    op: fc.constant("tick" as const),
+    minute: fc.nat(40),
+    overlap: fc.constantFrom(...OVERLAPS),
+    cas: casArb,
+    ticket: fc.option(fc.nat(3)),
+    pastDue: fc.boolean(),
+    windowMinutes: fc.constantFrom(0, 3, 60),
+  }),
   fc.record({ op: fc.constant("pause" as const), key: fc.nat(30), cas: casArb }),
   fc.record({
     op: fc.constant("resume" as const),
@@ -155,6 +178,51 @@ test("random operation sequences keep the coordinator's invariants", () => {
               expect(r.answer.generation).toBe(r.state.generation);
             }
             legitimateDisplacement = o.policy === "replace";
+            state = r.state;
+            break;
+          }
+          case "tick": {
+            const expectSeq = casSeq(o.cas, state.seq);
+            const ticket = o.ticket === null ? undefined : `t${o.ticket}`;
+            const scheduledAt = TICKS_FROM + o.minute * 60_000;
+            const r = tick(
+              state,
+              {
+                scheduledAt,
+                firedAt: scheduledAt + 1000,
+                ...(o.pastDue ? { pastDue: true } : {}),
+                orchestrator: "orch",
+                input: { minute: o.minute },
+                overlap: o.overlap,
+                cron: "0 * * * * *",
+                timeZone: "UTC",
+                catchUpWindowMs: o.windowMinutes * 60_000,
+                ...(expectSeq === undefined ? {} : { expectSeq }),
+                ...(ticket === undefined ? {} : { starter: ticket }),
+              },
+              now,
+              config,
+            );
+            const last = state.ticks?.last;
+            if (last !== undefined && scheduledAt <= last) {
+              // A duplicate of a decided tick (or an older one): nothing changes.
+              expect(r.answer.kind).toBe("duplicate");
+              expect(r.state).toBe(state);
+            } else if (r.answer.kind === "outdated") {
+              expect(expectSeq).not.toBe(state.seq);
+              expect(r.state.ticks).toEqual(state.ticks);
+            } else {
+              // Every other tick is decided and recorded, whatever it decides.
+              expect(r.state.seq).toBe(state.seq + 1);
+              expect(r.state.ticks?.last).toBe(scheduledAt);
+              expect(r.state.ticks?.missed).toBeGreaterThanOrEqual(state.ticks?.missed ?? 0);
+              expect(r.state.events.at(-1)?.[1]).toMatch(/^(tick|catchUp):/);
+            }
+            if (r.answer.kind !== "outdated" && r.answer.mustStart) {
+              expect(ticket).toBeDefined();
+              expect(r.state.active).toMatchObject({ starter: ticket, phase: "starting" });
+            }
+            legitimateDisplacement = o.overlap === "replace";
             state = r.state;
             break;
           }
@@ -280,6 +348,15 @@ function reach(ops: Op[]): { state: JobState; now: number } {
       note: () => ["noteAnswer", { answer: (o as { answer: string }).answer }],
       pause: () => ["pause", { requestId: requestId((o as { key: number }).key) }],
       resume: () => ["resume", { requestId: requestId((o as { key: number }).key) }],
+      tick: () => {
+        const t = o as Extract<Op, { op: "tick" }>;
+        const scheduledAt = TICKS_FROM + t.minute * 60_000;
+        const schedule = { cron: "0 * * * * *", timeZone: "UTC", catchUpWindowMs: 0 };
+        return [
+          "tick",
+          { scheduledAt, firedAt: scheduledAt, orchestrator: "orch", overlap: t.overlap, ...schedule },
+        ];
+      },
     };
     const call = inputs[o.op]();
     if (call) state = applyOperation(state, call[0], call[1], now, config).state;
@@ -392,6 +469,32 @@ test("the state stays under 16 KB after 100,000 runs", () => {
     now,
   ).state;
   expect(state.paused?.reason).toHaveLength(MAX_REASON_CHARS);
+  // A schedule's bookkeeping on top: a tick after a long gap records the (capped) missed ticks, and a
+  // catch-up refused while paused, with a 13-digit missed total.
+  state = {
+    ...state,
+    ticks: { last: now - 20 * 86_400_000, outcome: "replaced", missed: 9_999_999_999_999 },
+  };
+  const firedAt = now + 60_000;
+  state = tick(
+    state,
+    {
+      scheduledAt: firedAt,
+      firedAt,
+      orchestrator: long("o"),
+      overlap: "replace",
+      cron: "* * * * * *",
+      timeZone: "UTC",
+      catchUpWindowMs: 86_400_000,
+    },
+    firedAt,
+    worst,
+  ).state;
+  expect(state.ticks).toMatchObject({ outcome: "paused", catchUp: true });
+  expect(state.events.slice(-2).map(([, type, , detail]) => [type, detail])).toEqual([
+    ["tick:missed", expect.stringMatching(/^10000\+ from /)],
+    ["catchUp:paused", expect.stringMatching(/ \+\d{5}$/)],
+  ]);
   const size = stateSizeBytes(state);
   console.log(`worst-case entity state: ${size} bytes (run history: ${JSON.stringify(state.runs).length})`);
   expect(size).toBeLessThan(SIZE_LIMIT);
