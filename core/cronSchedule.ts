@@ -4,7 +4,7 @@
  * cron-parser (the devhost's timer triggers use the same library, so both agree on every occurrence).
  * Times are epoch milliseconds.
  */
-import { CronExpressionParser } from "cron-parser";
+import { CronExpression, CronExpressionParser, type CronFieldCollection } from "cron-parser";
 
 export interface CronSpec {
   /** The NCRONTAB expression (6 fields). */
@@ -20,8 +20,18 @@ export interface CronSpec {
  */
 export const EARLY_FIRE_MS = 1000;
 
-function parse(spec: CronSpec, currentDate: number) {
-  return CronExpressionParser.parse(spec.cron, { currentDate, tz: spec.timeZone });
+/** Parsed expressions by text: every tick evaluates its schedule a few times, and parsing costs most. */
+const parsed = new Map<string, CronFieldCollection>();
+const MAX_PARSED = 256;
+
+function parse(spec: CronSpec, currentDate: number): CronExpression {
+  let fields = parsed.get(spec.cron);
+  if (!fields) {
+    fields = CronExpressionParser.parse(spec.cron).fields;
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(spec.cron, fields);
+  }
+  return new CronExpression(fields, { currentDate, tz: spec.timeZone });
 }
 
 /** The first occurrence strictly after `after`. */
@@ -45,6 +55,7 @@ export function* occurrencesAfter(spec: CronSpec, after: number): Generator<numb
 /** The next `count` occurrences strictly after `after`. */
 export function nextDueTimes(spec: CronSpec, after: number, count: number): number[] {
   const times: number[] = [];
+  if (count <= 0) return times;
   for (const t of occurrencesAfter(spec, after)) {
     if (times.length === count) break;
     times.push(t);
@@ -66,7 +77,7 @@ export function scheduledTimeOf(spec: CronSpec, firedAt: number): number {
 
 /** Throws the parser's message when the expression or the zone is invalid. */
 export function checkCron(spec: CronSpec): void {
-  nextAfter(spec, 0);
+  CronExpressionParser.parse(spec.cron, { currentDate: 0, tz: spec.timeZone }).next();
 }
 
 /** Whether `timeZone` is an IANA zone this runtime knows. */

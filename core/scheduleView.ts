@@ -24,7 +24,12 @@ export interface ScheduleView {
   recentTicks: TickEventView[];
 }
 
-export function scheduleView(schedule: Schedule, state: JobState | undefined, now: number): ScheduleView {
+export function scheduleView(
+  schedule: Schedule,
+  state: JobState | undefined,
+  now: number,
+  nextCount = NEXT_DUE_TIMES,
+): ScheduleView {
   const spec = { cron: schedule.schedule, timeZone: schedule.timeZone };
   const ticks = state?.ticks;
   return {
@@ -33,7 +38,7 @@ export function scheduleView(schedule: Schedule, state: JobState | undefined, no
     orchestrator: schedule.orchestrator,
     overlap: schedule.overlap,
     catchUpWindow: schedule.catchUpWindow ?? null,
-    next: nextDueTimes(spec, now, NEXT_DUE_TIMES).map(isoSeconds),
+    next: nextDueTimes(spec, now, nextCount).map(isoSeconds),
     lastTick: ticks
       ? { scheduledAt: isoSeconds(ticks.last), outcome: ticks.outcome, catchUp: ticks.catchUp === true }
       : null,

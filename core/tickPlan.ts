@@ -11,7 +11,7 @@
  * T itself runs if it is on time; if it is late (the host says it is past due, or it fired more than
  * `LATE_AFTER_MS` after T) it runs only inside the catch-up window, as a catch-up, else it is missed too.
  */
-import { occurrencesAfter, type CronSpec } from "./cronSchedule";
+import { nextAfter, occurrencesAfter, type CronSpec } from "./cronSchedule";
 
 /** A tick that fires later than this after its scheduled time is late (a catch-up, or missed). */
 export const LATE_AFTER_MS = 60_000;
@@ -70,7 +70,8 @@ export function planTick(
   const cutoff = tick.firedAt - catchUpWindowMs;
   let missed: MissedTicks | undefined;
   let covers = 0;
-  if (lastTick !== undefined) {
+  // The usual tick follows the last one directly: nothing in between to count.
+  if (lastTick !== undefined && nextAfter(spec, lastTick) < at) {
     missed = between(spec, lastTick, Math.min(at, cutoff));
     covers = between(spec, Math.max(lastTick, cutoff - 1), at)?.count ?? 0;
   }
