@@ -449,7 +449,8 @@ function tickOutcomeOf(decision: Decision): TickOutcome {
 /**
  * A schedule's timer tick for its scheduled time T. Idempotent by T: a tick for T or an earlier time
  * than the last one the job saw is a duplicate (a second host, a retried timer, a restart) and changes
- * nothing; its request id (`tick:<T>`) gets its standing decision, if any. Otherwise the tick is decided
+ * nothing; its request id (`tick:<T>`) gets its standing decision, if any. A late first tick is not due
+ * (core/tickPlan.ts) and changes nothing either. Otherwise the tick is decided
  * (a compare-and-set on `seq` with `expectSeq`, like tryStart) and always recorded, whatever it decides:
  * the ticks missed since the last one (core/tickPlan.ts) as one `tick:missed` event; then, if a run is
  * due, its outcome as a `tick:<outcome>` event (`catchUp:<outcome>` for a catch-up run, "+k" in the
@@ -482,6 +483,7 @@ export function tick(
     input,
     input.catchUpWindowMs,
   );
+  if (!plan.run && !plan.missed) return { state: state0, answer: { kind: "notDue" } };
   const missed = (seen?.missed ?? 0) + (plan.missed?.count ?? 0);
   const record = (outcome: TickOutcome, catchUp: boolean): TickRecord =>
     catchUp ? { last: at, outcome, catchUp: true, missed } : { last: at, outcome, missed };

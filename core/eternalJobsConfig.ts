@@ -22,9 +22,13 @@ export function parseEternalJobs(text: string, source: string): EternalJob[] {
   } catch (err) {
     throw new Error(`${source}: not valid JSON: ${(err as Error).message}`);
   }
-  const list = Array.isArray(raw) ? raw : (raw as { eternalJobs?: unknown })?.eternalJobs;
+  const file = raw as { eternalJobs?: unknown; schedules?: unknown } | null;
+  // A file of schedules only has no eternal jobs (core/schedules.ts reads its `schedules`).
+  const list = Array.isArray(raw)
+    ? raw
+    : (file?.eternalJobs ?? (file?.schedules === undefined ? undefined : []));
   if (!Array.isArray(list))
-    throw new Error(`${source}: expected an array of jobs or { "eternalJobs": [...] }`);
+    throw new Error(`${source}: expected an array of jobs or { "eternalJobs": [...], "schedules": [...] }`);
   const problems: string[] = [];
   const seen = new Set<string>();
   const jobs: EternalJob[] = [];

@@ -157,6 +157,7 @@ function* tickSteps(
   }
   const answer = (yield { kind: "callEntity", job, operation: "tick", input: tick }) as TickAnswer;
   if (answer.kind === "outdated") throw new Error("a direct tick is never outdated");
+  if (answer.kind === "notDue") return { kind: "tick", result: { duplicate: false } };
   if (answer.mustStart) {
     yield* startTicketRun(
       answer.mustStart,

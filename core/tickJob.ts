@@ -39,6 +39,8 @@ export type TickResult =
       startedRun?: RunRef;
       missed?: MissedTicks;
     }
+  /** The job never saw a tick and this one is late: the schedule began after it (nothing is recorded). */
+  | { kind: "notDue"; scheduledAt: number }
   | { kind: "pending"; scheduledAt: number; requestId: string; ticket: string };
 
 /** The coordinator's `tick` input for a schedule's firing. */
@@ -120,6 +122,7 @@ export async function tickJob(
     if (predicted.kind === "outdated")
       throw new Error("unreachable: the prediction uses the state's own seq");
     if (predicted.kind === "duplicate") return result("duplicate", state);
+    if (predicted.kind === "notDue") return { kind: "notDue", scheduledAt: at };
     missed = predicted.missed;
 
     const holder =

@@ -10,6 +10,7 @@
  * - older ones are missed, and recorded as such (never dropped silently).
  * T itself runs if it is on time; if it is late (the host says it is past due, or it fired more than
  * `LATE_AFTER_MS` after T) it runs only inside the catch-up window, as a catch-up, else it is missed too.
+ * A late first tick (the job never saw one) asks for nothing: the schedule began after T.
  */
 import { nextAfter, occurrencesAfter, type CronSpec } from "./cronSchedule";
 
@@ -38,6 +39,7 @@ export interface MissedTicks {
   atLeast?: boolean;
 }
 
+/** Neither `missed` nor `run`: the tick is not due (a late first tick), and changes nothing. */
 export interface TickPlan {
   missed?: MissedTicks;
   /** The run this tick asks for: a catch-up when it stands for missed ticks too (`covers` earlier ones). */
@@ -77,6 +79,9 @@ export function planTick(
   }
   const late = tick.pastDue === true || tick.firedAt - at > LATE_AFTER_MS;
   const plan: TickPlan = {};
+  // The schedule's first tick, after its time (a heartbeat, a host started between two occurrences): the
+  // schedule began after it, so it is not missed, and not run; the next occurrence is the first.
+  if (lastTick === undefined && late) return plan;
   if (!late || at >= cutoff) {
     plan.run = { catchUp: late || covers > 0, covers };
   } else {

@@ -417,6 +417,8 @@ export type TickAnswer =
    * tick ended when it was the last one; `decision` the run its request id got, if any.
    */
   | { kind: "duplicate"; outcome?: TickOutcome; decision?: Decision; mustStart?: RunToStart }
+  /** The job never saw a tick and this one is late: the schedule began after it. Nothing changes. */
+  | { kind: "notDue" }
   | {
       kind: "ticked";
       outcome: TickOutcome;

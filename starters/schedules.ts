@@ -43,6 +43,7 @@ function describe(result: TickResult): string {
   const at = isoSeconds(result.scheduledAt);
   if (result.kind === "pending")
     return `tick ${at}: no decision in time; a follow-up orchestration finishes it`;
+  if (result.kind === "notDue") return `tick ${at}: not due (the schedule's first tick comes after it)`;
   const missed = result.missed
     ? `; ${result.missed.count}${result.missed.atLeast ? "+" : ""} missed tick(s) from ${isoSeconds(result.missed.first)} recorded`
     : "";
@@ -70,7 +71,8 @@ export async function onScheduleTimer(
   );
   if (result.kind !== "pending") handled.set(schedule.name, scheduledAt);
   const line = `Schedule '${schedule.name}': ${describe(result)}.`;
-  if (result.kind === "pending" || result.missed) context.warn(line);
+  if (result.kind === "notDue") context.debug(line);
+  else if (result.kind === "pending" || result.missed) context.warn(line);
   else context.log(line);
   return result;
 }

@@ -209,6 +209,18 @@ test("after 10 ticks the job never saw: recorded as missed without a window, one
   expect(next.state.ticks).toEqual({ last: T0 + 11 * MINUTE, outcome: "started", missed: 10 });
 });
 
+test("a late first tick is not due and changes nothing; an on-time first tick runs", () => {
+  const fresh = initialState("job");
+  const late = { ...ticked(1, "skip"), firedAt: T0 + MINUTE + 30_000, pastDue: true };
+  expect(tick(fresh, late, T0 + MINUTE + 30_000, config)).toEqual({
+    state: fresh,
+    answer: { kind: "notDue" },
+  });
+  expect(tick(fresh, ticked(2, "skip"), T0 + 2 * MINUTE, config).answer).toMatchObject({
+    outcome: "started",
+  });
+});
+
 test("the entity applies `tick` by name and refuses a malformed one", () => {
   const applied = applyOperation(initialState("job"), "tick", ticked(0, "skip"), T0, config);
   expect(applied.answer).toMatchObject({ kind: "ticked", outcome: "started" });

@@ -76,6 +76,15 @@ test("a tick that fires more than LATE_AFTER_MS after its time is late even if t
   expect(planTick(hourly, at(0), late, 2 * MINUTE)).toEqual({ run: { catchUp: true, covers: 0 } });
 });
 
+test("a late first tick (the job never saw one) asks for nothing: the schedule began after it", () => {
+  expect(
+    planTick(minutely, undefined, { scheduledAt: at(5), firedAt: at(5, 30_000), pastDue: true }, 0),
+  ).toEqual({});
+  const daily = { cron: "0 0 2 * * *", timeZone: "UTC" };
+  // A heartbeat at 14:00 for a 02:00 schedule that never ticked: 02:00 was before the schedule existed.
+  expect(planTick(daily, undefined, { scheduledAt: at(-600), firedAt: at(120) }, 60 * MINUTE)).toEqual({});
+});
+
 test("counting stops at MAX_COUNTED_TICKS and says 'at least'", () => {
   const gap = MAX_COUNTED_TICKS + 500;
   expect(planTick(minutely, at(0), { scheduledAt: at(gap), firedAt: at(gap) }, 2 * MINUTE)).toEqual({

@@ -99,6 +99,15 @@ export async function playOverlapScenario(
     throw new Error(`seed ${seed}: ${message}`);
   };
 
+  // The job as the scenario last read it: nothing changes a job between the scenario's own steps (run
+  // ends, ticks), so this is the job "just before" the next step.
+  const seen = new Map<string, JobView>();
+  const read = async (job: string) => {
+    const view = await world.job(job);
+    seen.set(job, view);
+    return view;
+  };
+
   /** Gives every new run its end time; checks no job has two live runs. */
   const noteRuns = async (view: JobView, at: number) => {
     const active = view.active;
@@ -110,7 +119,15 @@ export async function playOverlapScenario(
     if (live.length > 1) fail(`${view.job} has ${live.length} live runs at ${iso(at)}: ${live.join(", ")}`);
   };
 
-  const first = Math.ceil((world.now() + MARGIN_MS) / MINUTE) * MINUTE;
+  // Start at the next minute mark: jumping over one would be a missed tick. When it is too close to read
+  // the jobs before it, let it tick first (its runs are given their ends like any other).
+  let first = Math.ceil(world.now() / MINUTE) * MINUTE;
+  if (first - world.now() < MARGIN_MS) {
+    await world.advanceTo(first);
+    first += MINUTE;
+  }
+  for (const { name } of jobs) await noteRuns(await read(name), world.now());
+
   for (let m = 0; m < minutes; m++) {
     const tickAt = first + m * MINUTE;
     // The runs that end before this tick, in time order.
@@ -119,10 +136,10 @@ export async function playOverlapScenario(
       if (!next) break;
       const [instanceId, { job, at }] = next;
       await world.advanceTo(at);
-      const waiting = (await world.job(job)).queue.map((q) => q.requestId);
+      const waiting = (seen.get(job) as JobView).queue.map((q) => q.requestId);
       await world.finish(instanceId);
       ends.delete(instanceId);
-      const after = await world.job(job);
+      const after = await read(job);
       if (waiting.length > 0) {
         // The waiting tick's run started the moment the holder ended.
         if (after.active?.requestId !== waiting[0] || after.queue.length !== waiting.length - 1) {
@@ -133,15 +150,14 @@ export async function playOverlapScenario(
       await noteRuns(after, at);
     }
 
-    const before = new Map<string, JobView>();
-    for (const { name } of jobs) before.set(name, await world.job(name));
+    const before = new Map(seen);
     await world.advanceTo(tickAt);
     for (const { name, overlap } of jobs) {
       const was = before.get(name) as JobView;
       if (was.schedule?.lastTick && Date.parse(was.schedule.lastTick.scheduledAt) >= tickAt) {
         fail(`${name}: the tick at ${iso(tickAt)} fired before the scenario looked at the job`);
       }
-      const view = await world.job(name);
+      const view = await read(name);
       const expected = expectedOutcome(overlap, was.active !== undefined, was.queue.length);
       const last = view.schedule?.lastTick;
       if (last?.scheduledAt !== iso(tickAt) || last.outcome !== expected || last.catchUp) {
