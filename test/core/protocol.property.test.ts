@@ -12,8 +12,11 @@
  * Durable call, retry with the same key, arrive after the run ended; runs are terminated from outside; the
  * clock jumps past leases; storms put hundreds of starters on one job.
  *
+ * Schedule ticks run `tickJob` (core/tickJob.ts) as the timer binding does: each scheduled time fired
+ * several times (duplicates, retries, second hosts), late and crashing, among starters and pauses.
+ *
  * Invariants: user code never runs in two instances at once; a paused job never accepts a start (no new
- * generation until a resume, whose caller starts the run it promotes); a request id never gets two runs; no run is
+ * generation until a resume, whose caller starts the run it promotes); a request id (a scheduled time) never gets two runs; no run is
  * started twice (one execution per instance and generation, a finished run is never started again); every
  * starter that did not crash gets an answer, and every `pending` answer's follow-up ends with a decision;
  * a run whose start ticket belongs to a live party is started.
@@ -33,8 +36,18 @@ import { pauseJob, resumeJob, type PauseOutcome, type ResumeOutcome } from "../.
 import { releaseJob, type ReleaseOutcome } from "../../core/releaseJob";
 import { runSteps, type UserCodeOutcome } from "../../core/runSteps";
 import { startJob, type StartOptions, type StartOutcome } from "../../core/startJob";
+import type { Schedule } from "../../core/schedules";
 import { startRunOnce } from "../../core/startRun";
-import type { CoordinatorConfig, JobState, Policy, ResumeAnswer, RunEnvelope } from "../../core/types";
+import { tickJob, type TickResult } from "../../core/tickJob";
+import {
+  OVERLAPS,
+  type CoordinatorConfig,
+  type JobState,
+  type Overlap,
+  type Policy,
+  type ResumeAnswer,
+  type RunEnvelope,
+} from "../../core/types";
 
 const JOB = "job";
 const config: CoordinatorConfig = { leaseMs: 1000, maxQueue: 1 };
@@ -274,6 +287,8 @@ interface StarterSpec {
   crashAfter: number | null;
   /** Scheduler steps to wait before starting: late starters meet runs that are live, ended or terminated. */
   late: number;
+  /** A schedule's timer firing instead of an HTTP start: for the tick at this minute (see `tickSchedule`). */
+  tick?: number;
 }
 
 /** Outside events, each after `late` scheduler steps. */
@@ -289,6 +304,28 @@ interface Scenario {
   disturbances: Disturbance[];
   /** Starters' wait budget: small budgets make slow deliveries end in `pending`. */
   budgetMs: number;
+  /** The overlap policy of the job's schedule, for starters that are timer firings. */
+  overlap?: Overlap;
+}
+
+/** The first scheduled time of the ticks (a minute mark; the entity's clock is elsewhere, as it may be). */
+const TICKS_FROM = 60_000_000;
+
+/**
+ * The job's minutely schedule, as the firing for the tick at `minute` sees it. Its input names the tick,
+ * so that the user code of a tick's run is keyed by its scheduled time (`runsOfKey`).
+ */
+function tickSchedule(minute: number, overlap: Overlap): Schedule {
+  return {
+    name: JOB,
+    orchestrator: "o",
+    schedule: "0 * * * * *",
+    input: { key: `tick${minute}` },
+    overlap,
+    catchUpWindowMs: 0,
+    timeZone: "UTC",
+    timerSchedule: "0 * * * * *",
+  };
 }
 
 interface Seen {
@@ -307,6 +344,11 @@ interface Seen {
   resumes: number;
   /** Resumes that promoted a queued request (and started it, as its ticket holder). */
   promotedOnResume: number;
+  /** Timer firings that decided their tick, that found it decided, and the runs ticks got. */
+  ticks: number;
+  duplicateTicks: number;
+  pendingTicks: number;
+  tickRuns: number;
 }
 
 async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<void> {
@@ -325,8 +367,25 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
       },
     };
   };
+  const ticks: { minute: number; result: Promise<TickResult> }[] = [];
   const outcomes = scenario.starters.map(async (spec) => {
     for (let i = 0; i < spec.late; i++) await pause();
+    if (spec.tick !== undefined) {
+      // A timer firing: the tick for its minute (a duplicate firing, a retry, a second host).
+      const client = crashedTickets(spec, world.client(spec.crashAfter ?? Infinity));
+      const scheduledAt = TICKS_FROM + spec.tick * 60_000;
+      const result = tickJob(
+        client,
+        tickSchedule(spec.tick, scenario.overlap ?? "skip"),
+        {
+          scheduledAt,
+          firedAt: scheduledAt + 10 * spec.late,
+        },
+        options,
+      );
+      ticks.push({ minute: spec.tick, result });
+      return result.then(() => ({ kind: "tick" }) as const);
+    }
     const request = {
       requestId: `r${spec.key}`,
       orchestrator: "o",
@@ -370,7 +429,7 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
   scenario.starters.forEach((spec, i) => {
     if (spec.crashAfter === null) expect([i, settled[i]?.kind]).toEqual([i, expect.any(String)]);
   });
-  const answered = settled.filter((o): o is StartOutcome => o !== undefined);
+  const answered = settled.filter((o): o is StartOutcome => o !== undefined && o.kind !== "tick");
   const releaseOutcomes = await Promise.all(releases.map(now));
   for (const r of releaseOutcomes)
     expect(["released", "notHeld", "pending", "unknownJob"]).toContain(r?.kind);
@@ -385,7 +444,22 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
   const pendings = [...answered, ...releaseOutcomes, ...controlOutcomes].filter(
     (o) => o?.kind === "pending",
   ).length;
-  expect(followUpResults.length).toBeGreaterThanOrEqual(pendings);
+  const pendingTicks = (await Promise.all(ticks.map((t) => now(t.result)))).filter(
+    (r) => r?.kind === "pending",
+  ).length;
+  expect(followUpResults.length).toBeGreaterThanOrEqual(pendings + pendingTicks);
+
+  // Every firing for one scheduled time that tells the tick's outcome tells the same one.
+  const tickResults = await Promise.all(
+    ticks.map(async (t) => ({ minute: t.minute, result: await now(t.result) })),
+  );
+  const outcomeOf = new Map<number, Set<string>>();
+  for (const { minute, result } of tickResults) {
+    if (result && (result.kind === "decided" || result.kind === "duplicate") && result.outcome) {
+      outcomeOf.set(minute, (outcomeOf.get(minute) ?? new Set()).add(result.outcome));
+    }
+  }
+  for (const told of outcomeOf.values()) expect(told.size).toBe(1);
 
   expect(world.violations).toEqual([]);
   expect(world.maxConcurrentUserCode).toBeLessThanOrEqual(1);
@@ -421,6 +495,10 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
   }
 
   seen.runs++;
+  seen.ticks += tickResults.filter((t) => t.result?.kind === "decided").length;
+  seen.duplicateTicks += tickResults.filter((t) => t.result?.kind === "duplicate").length;
+  seen.pendingTicks += tickResults.filter((t) => t.result?.kind === "pending").length;
+  seen.tickRuns += world.runsOfKey.filter((k) => k.startsWith("tick")).length;
   seen.userCodeRuns += world.runsOfKey.length;
   seen.started += answered.filter((r) => r.kind === "started").length;
   seen.rejected += answered.filter((r) => r.kind === "rejected").length;
@@ -472,6 +550,10 @@ function emptySeen(): Seen {
     pauses: 0,
     resumes: 0,
     promotedOnResume: 0,
+    ticks: 0,
+    duplicateTicks: 0,
+    pendingTicks: 0,
+    tickRuns: 0,
   };
 }
 
@@ -487,7 +569,9 @@ test("random interleavings of starters, crashes, retries, releases, terminations
   // Every path was taken (a resume that promotes needs a queue and a holder finishing while paused: the
   // next test makes sure of that path).
   for (const [name, count] of Object.entries(seen)) {
-    if (name !== "promotedOnResume") expect([name, count > 0]).toEqual([name, true]);
+    if (!["promotedOnResume", "ticks", "duplicateTicks", "pendingTicks", "tickRuns"].includes(name)) {
+      expect([name, count > 0]).toEqual([name, true]);
+    }
   }
 });
 
@@ -557,6 +641,34 @@ test("storms: hundreds of starters on one job, same-key bursts, late starters an
   console.log(`protocol storms: ${JSON.stringify(seen)}`);
   expect(seen.runs).toBe(40);
   for (const name of ["userCodeRuns", "started", "rejected", "pending", "outdated"] as const) {
+    expect([name, seen[name] > 0]).toEqual([name, true]);
+  }
+});
+
+test("schedule ticks: each scheduled time fired 1-5 times, late and crashing, among starters, pauses and slow delivery", async () => {
+  const seen = emptySeen();
+  const firingArb = fc.record({
+    tick: fc.nat(2),
+    crashAfter: fc.option(fc.nat(6), { freq: 4 }),
+    late: fc.nat(12),
+  });
+  const tickScenarioArb: fc.Arbitrary<Scenario> = fc.record({
+    starters: fc
+      .tuple(fc.array(firingArb, { minLength: 2, maxLength: 10 }), fc.array(starterArb, { maxLength: 3 }))
+      .map(([firings, starters]) => [
+        ...firings.map((f) => ({ policy: "reject" as const, key: 100 + f.tick, ...f })),
+        ...starters,
+      ]),
+    disturbances: fc.array(disturbanceArb, { maxLength: 3 }),
+    budgetMs: fc.constantFrom(3, 20, 10_000),
+    overlap: fc.constantFrom(...OVERLAPS),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.scheduler(), tickScenarioArb, (s, scenario) => play(s, scenario, seen)),
+    { numRuns: 500 },
+  );
+  console.log(`protocol schedule ticks: ${JSON.stringify(seen)}`);
+  for (const name of ["ticks", "duplicateTicks", "pendingTicks", "tickRuns", "pausedRejections"] as const) {
     expect([name, seen[name] > 0]).toEqual([name, true]);
   }
 });
