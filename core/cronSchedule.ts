@@ -34,16 +34,35 @@ function parse(spec: CronSpec, currentDate: number): CronExpression {
   return new CronExpression(fields, { currentDate, tz: spec.timeZone });
 }
 
+/**
+ * Recent answers: a tick asks the same questions several times (its firing, the starter's prediction
+ * and the entity's decision, often in one process), and each costs tens of microseconds.
+ */
+const answers = new Map<string, number>();
+const MAX_ANSWERS = 1024;
+
+function remembered(key: string, compute: () => number): number {
+  let answer = answers.get(key);
+  if (answer === undefined) {
+    answer = compute();
+    if (answers.size >= MAX_ANSWERS) answers.clear();
+    answers.set(key, answer);
+  }
+  return answer;
+}
+
 /** The first occurrence strictly after `after`. */
 export function nextAfter(spec: CronSpec, after: number): number {
-  return parse(spec, after).next().getTime();
+  return remembered(`>${after} ${spec.timeZone} ${spec.cron}`, () => parse(spec, after).next().getTime());
 }
 
 /** The last occurrence at or before `at`. */
 export function latestAtOrBefore(spec: CronSpec, at: number): number {
-  return parse(spec, at + 1)
-    .prev()
-    .getTime();
+  return remembered(`<${at} ${spec.timeZone} ${spec.cron}`, () =>
+    parse(spec, at + 1)
+      .prev()
+      .getTime(),
+  );
 }
 
 /** The occurrences strictly after `after`, in order (lazily: a schedule has no end). */
