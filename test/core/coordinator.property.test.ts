@@ -224,7 +224,7 @@ test("random operation sequences keep the coordinator's invariants", () => {
             }
             if ((r.answer.kind === "duplicate" || r.answer.kind === "ticked") && r.answer.mustStart) {
               expect(ticket).toBeDefined();
-              expect(r.state.active).toMatchObject({ starter: ticket, phase: "starting" });
+              expect(holdsStartTicket(r.state, r.answer.mustStart.generation, ticket)).toBe(true);
             }
             legitimateDisplacement = o.overlap === "replace";
             state = r.state;
