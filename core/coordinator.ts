@@ -447,11 +447,38 @@ function tickOutcomeOf(decision: Decision): TickOutcome {
 }
 
 /**
+ * The answer to a tick for a time the job has seen (T or earlier than its last tick): nothing changes, and
+ * its request id gets its standing decision as a retried start request does (`standingStart`). A run the
+ * tick started that still waits for its start by the firing holding its ticket is not claimed as started
+ * (it may never be, if that firing died): the answer says until when it waits instead. A tick is decided
+ * once per scheduled time, so unlike a retried start request a duplicate never decides it afresh once that
+ * run's lease has ended: the run is given up (`abandoned`; the coordinator records its lease expiry) and the
+ * next tick decides the job's next run as usual (a late retry of T would be a late tick, which the schedule
+ * only runs as a catch-up).
+ */
+function duplicateTick(state: JobState, input: TickInput, now: number): TickAnswer {
+  const answer: Extract<TickAnswer, { kind: "duplicate" }> = { kind: "duplicate" };
+  const seen = state.ticks;
+  if (seen && input.scheduledAt === seen.last) answer.outcome = seen.outcome;
+  const requestId = tickRequestId(input.scheduledAt);
+  const standing = standingStart(state, requestId, input.starter, now);
+  if (standing?.awaitingStartUntil !== undefined) {
+    answer.awaitingStartUntil = standing.awaitingStartUntil;
+  } else if (standing) {
+    answer.decision = decisionOf(standing);
+    if (standing.mustStart) answer.mustStart = standing.mustStart;
+  } else if (findStartDecision(state, requestId)) {
+    answer.abandoned = true;
+  }
+  return answer;
+}
+
+/**
  * A schedule's timer tick for its scheduled time T. Idempotent by T: a tick for T or an earlier time
  * than the last one the job saw is a duplicate (a second host, a retried timer, a restart) and changes
- * nothing; its request id (`tick:<T>`) gets its standing decision, if any. A late first tick is not due
- * (core/tickPlan.ts) and changes nothing either. Otherwise the tick is decided
- * (a compare-and-set on `seq` with `expectSeq`, like tryStart) and always recorded, whatever it decides:
+ * nothing; its request id (`tick:<T>`) gets its standing decision (`duplicateTick`). A late first tick
+ * is not due (core/tickPlan.ts) and changes nothing either. Otherwise the tick is decided (a
+ * compare-and-set on `seq` with `expectSeq`, like tryStart) and always recorded, whatever it decides:
  * the ticks missed since the last one (core/tickPlan.ts) as one `tick:missed` event; then, if a run is
  * due, its outcome as a `tick:<outcome>` event (`catchUp:<outcome>` for a catch-up run, "+k" in the
  * detail when it stands for k earlier ticks too): refused while the job is paused, else decided by the
@@ -467,13 +494,7 @@ export function tick(
   const requestId = tickRequestId(at);
   const seen = state0.ticks;
   if (seen && at <= seen.last) {
-    const answer: TickAnswer = { kind: "duplicate" };
-    if (at === seen.last) answer.outcome = seen.outcome;
-    const decision = findStartDecision(state0, requestId);
-    const run = decision && runToStartFor(state0, input.starter);
-    if (decision) answer.decision = decision;
-    if (run) answer.mustStart = run;
-    return { state: state0, answer };
+    return { state: state0, answer: duplicateTick(state0, input, now) };
   }
   if (input.expectSeq !== undefined && input.expectSeq !== state0.seq) return outdated(state0);
 

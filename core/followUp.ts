@@ -83,7 +83,10 @@ export type PauseResult = Exclude<PauseAnswer, { kind: "outdated" }>;
 export interface TickFollowUpResult {
   duplicate: boolean;
   outcome?: TickOutcome;
+  /** The run the tick got; a started one exists (it confirmed, or this follow-up started it). */
   decision?: Decision;
+  /** The tick's run, started by another party, never confirmed and its lease ended: given up. */
+  abandoned?: true;
 }
 
 /** How a resume request ended: it resumed the job (and the run it promoted was started), or it was not paused. */
@@ -155,8 +158,15 @@ function* tickSteps(
   if (pending.reconcile) {
     yield { kind: "callEntity", job, operation: "reconcile", input: pending.reconcile };
   }
-  const answer = (yield { kind: "callEntity", job, operation: "tick", input: tick }) as TickAnswer;
-  if (answer.kind === "outdated") throw new Error("a direct tick is never outdated");
+  let answer: TickAnswer;
+  for (;;) {
+    answer = (yield { kind: "callEntity", job, operation: "tick", input: tick }) as TickAnswer;
+    if (answer.kind === "outdated") throw new Error("a direct tick is never outdated");
+    // Decided by a twin firing, whose run waits for its start: ask again when its lease ends (by then it
+    // confirmed or was given up).
+    if (answer.kind !== "duplicate" || answer.awaitingStartUntil === undefined) break;
+    yield { kind: "waitUntil", at: answer.awaitingStartUntil };
+  }
   if (answer.kind === "notDue") return { kind: "tick", result: { duplicate: false } };
   if (answer.mustStart) {
     yield* startTicketRun(
@@ -168,6 +178,7 @@ function* tickSteps(
   const result: TickFollowUpResult = { duplicate: answer.kind === "duplicate" };
   if (answer.outcome !== undefined) result.outcome = answer.outcome;
   if (answer.decision !== undefined) result.decision = answer.decision;
+  if (answer.kind === "duplicate" && answer.abandoned) result.abandoned = true;
   return { kind: "tick", result };
 }
 

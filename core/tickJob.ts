@@ -11,13 +11,16 @@
  * 4. Every other tick changes the job (it is recorded, whatever it decides), so it is signalled as a
  *    compare-and-set on `seq`; read until the job has seen T (decided) or `seq` moved on (decide again).
  * 5. Whoever holds the run's start ticket starts it. Out of budget: a follow-up orchestration finishes it.
+ * 6. A firing that does not hold the ticket of the tick's run (a twin decided the time first, or this one is
+ *    a duplicate) tells that run as started only once it confirmed, as a retried start request does: the
+ *    twin may die before starting it. It waits for the confirm within its budget, and otherwise says until
+ *    when the run waits for its start (`awaitingStartUntil`), or that it was given up (`abandoned`).
  */
 import { initialState } from "./boundedState";
 import { runToStartFor, tick, tickRequestId } from "./coordinator";
 import type { CoordinatorClient, StartOptions } from "./coordinatorClient";
 import { scheduledTimeOf } from "./cronSchedule";
 import { reconcileIfEnded } from "./reconcileHolder";
-import { findStartDecision } from "./requestRecords";
 import type { Schedule } from "./schedules";
 import { handOff } from "./startJob";
 import { startRunOnce } from "./startRun";
@@ -33,8 +36,15 @@ export type TickResult =
       /** How the tick for this time ended (unknown for a duplicate of an older time). */
       outcome?: TickOutcome;
       catchUp?: boolean;
-      /** The run the tick's request id got, if any. */
+      /** The run the tick's request id got, if any (a run started: it exists, it was confirmed or this firing started it). */
       decision?: Decision;
+      /**
+       * The tick's run waits for its start by the firing holding its ticket, which did not confirm it within
+       * this firing's budget (it may have died): given up if unconfirmed at this time.
+       */
+      awaitingStartUntil?: number;
+      /** The tick's run never confirmed and its lease ended: given up, no run for this time. */
+      abandoned?: true;
       /** The run this firing started (it held the run's start ticket). */
       startedRun?: RunRef;
       missed?: MissedTicks;
@@ -71,7 +81,8 @@ async function startTicketRun(
   const run = runToStartFor(state, ticket);
   if (!run) return undefined;
   const own = run.requestId === requestId;
-  const replaced = own ? state.active?.replaces : undefined;
+  // A run displaced before it confirmed is still started (and superseded at its confirm), but replaces nothing.
+  const replaced = own && state.active?.generation === run.generation ? state.active.replaces : undefined;
   if (replaced) {
     // Best effort here; the new run's orchestration terminates it too before running user code.
     await client
@@ -102,17 +113,31 @@ export async function tickJob(
   let state = (await client.readState(job)) ?? initialState(job);
   let missed: MissedTicks | undefined;
 
+  /** The standing answer for this time on a state that has seen it (the coordinator's duplicate tick). */
+  const standingOn = (s: JobState) => {
+    const answer = tick(s, input, client.now(), options.config).answer;
+    if (answer.kind !== "duplicate") throw new Error("unreachable: the job has seen this tick's time");
+    return answer;
+  };
+
   const result = async (kind: "decided" | "duplicate", decidedOn: JobState): Promise<TickResult> => {
     const done: TickResult = { kind, scheduledAt: at };
     if (decidedOn.ticks?.last === at) {
       done.outcome = decidedOn.ticks.outcome;
       done.catchUp = decidedOn.ticks.catchUp === true;
     }
-    const decision = findStartDecision(decidedOn, requestId);
-    if (decision) done.decision = decision;
     if (kind === "decided" && missed) done.missed = missed;
     const started = await startTicketRun(client, decidedOn, ticket, schedule, requestId, options);
     if (started) done.startedRun = started;
+    let standing = standingOn(decidedOn);
+    if (standing.awaitingStartUntil !== undefined) {
+      // Another firing holds the run's start ticket: "started" once the run confirms (or given up at its lease).
+      const next = await waiter.until((s) => standingOn(s).awaitingStartUntil === undefined);
+      if (next) standing = standingOn(next);
+    }
+    if (standing.decision) done.decision = standing.decision;
+    if (standing.awaitingStartUntil !== undefined) done.awaitingStartUntil = standing.awaitingStartUntil;
+    if (standing.abandoned) done.abandoned = true;
     return done;
   };
 

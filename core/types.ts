@@ -416,7 +416,19 @@ export type TickAnswer =
    * A tick for this time (or a later one) was decided already: nothing changes. `outcome` is how that
    * tick ended when it was the last one; `decision` the run its request id got, if any.
    */
-  | { kind: "duplicate"; outcome?: TickOutcome; decision?: Decision; mustStart?: RunToStart }
+  | {
+      kind: "duplicate";
+      outcome?: TickOutcome;
+      decision?: Decision;
+      mustStart?: RunToStart;
+      /**
+       * The tick's run still waits for its start by the party holding its ticket (which may have died): it is
+       * not known to be started until it confirms, or until its lease ends at this time (then it is given up).
+       */
+      awaitingStartUntil?: number;
+      /** The tick's run never confirmed and its lease ended: it was given up (no run started for this time). */
+      abandoned?: true;
+    }
   /** The job never saw a tick and this one is late: the schedule began after it. Nothing changes. */
   | { kind: "notDue" }
   | {

@@ -297,9 +297,16 @@ export function followUpResponse(
     case "resume":
       return resumeResponse(job, requestId, result.result, urls);
     case "tick":
-      // A schedule's tick: its run's answer when it got one, else how the tick ended (skipped, paused, ...).
+      // A schedule's tick: its run's answer when it got one, else how the tick ended (skipped, paused, ...,
+      // or a run given up because the firing holding its start ticket never started it).
       return result.result.decision
         ? startResponse(job, requestId, result.result.decision, urls)
-        : json(200, { job, requestId, tick: result.result.outcome, duplicate: result.result.duplicate });
+        : json(200, {
+            job,
+            requestId,
+            tick: result.result.outcome,
+            duplicate: result.result.duplicate,
+            ...(result.result.abandoned ? { abandoned: true } : {}),
+          });
   }
 }

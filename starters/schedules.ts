@@ -48,7 +48,14 @@ function describe(result: TickResult): string {
     ? `; ${result.missed.count}${result.missed.atLeast ? "+" : ""} missed tick(s) from ${isoSeconds(result.missed.first)} recorded`
     : "";
   const what = result.outcome ?? "decided before";
-  const run = result.decision?.kind === "started" ? ` (generation ${result.decision.generation})` : "";
+  const run =
+    result.decision?.kind === "started"
+      ? ` (generation ${result.decision.generation})`
+      : result.abandoned
+        ? " (its run never started and was given up)"
+        : result.awaitingStartUntil !== undefined
+          ? ` (its run waits for its start until ${isoSeconds(result.awaitingStartUntil)})`
+          : "";
   const kind = result.kind === "duplicate" ? "duplicate of a decided tick: " : "";
   return `tick ${at}: ${kind}${result.catchUp ? "catch-up " : ""}${what}${run}${missed}`;
 }

@@ -144,9 +144,26 @@ test("a duplicate of a decided tick changes nothing and gets the tick's outcome 
         mustStart: { generation: 1 },
       });
     } else {
-      expect(again.answer).toEqual({ kind: "duplicate", outcome: "started", decision });
+      // Another firing is not told "started" while the run waits for its start by the ticket's holder (which
+      // may have died before starting it): it is told until when the run waits.
+      expect(again.answer).toEqual({
+        kind: "duplicate",
+        outcome: "started",
+        awaitingStartUntil: state.active!.leaseUntil,
+      });
     }
   }
+  // Once the run confirmed, every firing is told it started.
+  const confirmed = confirm(state, { generation: 1, instanceId: "job:1" }, T0 + 40_000).state;
+  expect(tick(confirmed, { ...ticked(0, "skip"), starter: "other" }, T0 + 50_000, config).answer).toEqual({
+    kind: "duplicate",
+    outcome: "started",
+    decision: { kind: "started", generation: 1, instanceId: "job:1" },
+  });
+  // Its lease ended unconfirmed: the run is given up, and the duplicate is not decided afresh (the next tick
+  // decides the job's next run).
+  const abandoned = tick(state, { ...ticked(0, "skip"), starter: "other" }, state.active!.leaseUntil, config);
+  expect(abandoned).toEqual({ state, answer: { kind: "duplicate", outcome: "started", abandoned: true } });
   // A tick for a time before the last one is a duplicate too (the newer tick recorded it as missed).
   const older = tick(state, ticked(-3, "skip"), T0 + 30_000, config);
   expect(older).toEqual({ state, answer: { kind: "duplicate" } });

@@ -472,6 +472,18 @@ async function play(s: fc.Scheduler, scenario: Scenario, seen: Seen): Promise<vo
         1,
       ]);
   }
+  // So does every tick's (a firing's, or its follow-up's): a twin firing that decided the same time first
+  // holds the run's start ticket, and may die before starting it.
+  const tickDecisions = [
+    ...tickResults.map((t) => t.result),
+    ...followUpResults.map((r) => (r?.kind === "tick" ? r.result : undefined)),
+  ].flatMap((r) => (r && "decision" in r && r.decision?.kind === "started" ? [r.decision] : []));
+  for (const d of tickDecisions) {
+    expect([d.generation, world.instances.get(d.instanceId)?.executions.get(d.generation)]).toEqual([
+      d.generation,
+      1,
+    ]);
+  }
   expect(new Set(world.runsOfKey).size).toBe(world.runsOfKey.length);
   // A run still unconfirmed was started (and then, say, terminated before it confirmed), or its start
   // ticket died with its holder: either way only its lease can free the job now, as designed.

@@ -1,11 +1,21 @@
 /** Drives the follow-up steps (core/followUp.ts) against a FakeCoordinator, as the orchestration would. */
-import { followUpSteps, type FollowUpResult, type PendingRequest } from "../../core/followUp";
+import {
+  followUpSteps,
+  type FollowUpResult,
+  type FollowUpStep,
+  type PendingRequest,
+} from "../../core/followUp";
 import { startRunOnce } from "../../core/startRun";
 import type { FakeCoordinator, FakeInstance } from "./fakeCoordinatorClient";
 
 const waits = { waitBudgetMs: 50, poll: { initialMs: 1, maxMs: 4, factor: 2 } };
 
-export async function runFollowUp(fake: FakeCoordinator, pending: PendingRequest): Promise<FollowUpResult> {
+/** `onStep` sees each step before it is carried out (a test can change the world meanwhile). */
+export async function runFollowUp(
+  fake: FakeCoordinator,
+  pending: PendingRequest,
+  onStep?: (step: FollowUpStep) => void,
+): Promise<FollowUpResult> {
   const client = fake.client();
   const steps = followUpSteps(pending);
   let feed: unknown = undefined;
@@ -13,6 +23,7 @@ export async function runFollowUp(fake: FakeCoordinator, pending: PendingRequest
     const next = steps.next(feed);
     if (next.done) return next.value;
     const step = next.value;
+    onStep?.(step);
     if (step.kind === "callEntity") feed = fake.apply(step.job, step.operation, step.input);
     else if (step.kind === "terminate") feed = await client.terminate(step.instanceId, step.reason);
     else if (step.kind === "waitUntil") fake.now = Math.max(fake.now, step.at);

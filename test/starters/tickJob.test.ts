@@ -5,7 +5,7 @@
 import { FOLLOW_UP_ORCHESTRATOR } from "../../core/names";
 import { followUpPrefix } from "../../core/runIds";
 import type { Schedule } from "../../core/schedules";
-import { fireSchedule, tickJob } from "../../core/tickJob";
+import { fireSchedule, tickInputOf, tickJob } from "../../core/tickJob";
 import type { StartOptions } from "../../core/startJob";
 import { FakeCoordinator } from "../helpers/fakeCoordinatorClient";
 import { followUpInput, runFollowUp } from "../helpers/followUpDriver";
@@ -36,6 +36,7 @@ const at = (minute: number, ms = 0) => ({
 
 test.each([2, 3, 4, 5])("the same scheduled time fired %i times at once starts one run", async (n) => {
   const fake = new FakeCoordinator();
+  fake.confirmRuns = true; // the run's orchestration confirms it, so every firing learns it started
   const results = await Promise.all(
     Array.from({ length: n }, (_, i) => tickJob(fake.client(), schedule("skip"), at(0, i * 300), options)),
   );
@@ -57,6 +58,76 @@ test.each([2, 3, 4, 5])("the same scheduled time fired %i times at once starts o
     [fake.now, "tick:started", 1, "2030-01-01T12:00:00Z"],
   ]);
   expect(state.counters).toMatchObject({ accepted: 1, rejected: 0 });
+});
+
+test("a twin firing that decided the time first and died before starting its run: the other firing never claims the run started", async () => {
+  const fake = new FakeCoordinator();
+  // The twin's decision (its ticket dies with it: the run is never started).
+  fake.apply("report", "tick", { ...tickInputOf(schedule("skip"), at(0)), starter: "dead" });
+  const leaseUntil = fake.states.get("report")!.active!.leaseUntil;
+  const result = await tickJob(fake.client(), schedule("skip"), at(0, 300), options);
+  expect(result).toEqual({
+    kind: "duplicate",
+    scheduledAt: T0,
+    outcome: "started",
+    catchUp: false,
+    awaitingStartUntil: leaseUntil,
+  });
+  expect(runStarts(fake)).toEqual([]);
+  // Once its lease ended, a firing (or a follow-up) is told the run was given up; the next tick runs the job.
+  fake.now = leaseUntil;
+  expect(await tickJob(fake.client(), schedule("skip"), at(0, 400), options)).toMatchObject({
+    kind: "duplicate",
+    abandoned: true,
+  });
+  expect(
+    await runFollowUp(fake, {
+      kind: "tick",
+      job: "report",
+      tick: { ...tickInputOf(schedule("skip"), at(0)), starter: "f" },
+    }),
+  ).toEqual({ kind: "tick", result: { duplicate: true, outcome: "started", abandoned: true } });
+  const next = await tickJob(
+    fake.client(),
+    schedule("skip"),
+    { scheduledAt: T0 + MINUTE, firedAt: leaseUntil },
+    options,
+  );
+  expect(next).toMatchObject({
+    kind: "decided",
+    outcome: "started",
+    decision: { kind: "started", generation: 2 },
+  });
+  expect(runStarts(fake).map((s) => s.instanceId)).toEqual(["report:2"]);
+  expect(fake.states.get("report")!.counters.leaseExpired).toBe(1);
+});
+
+test("a follow-up of a tick whose twin still has to start the run waits for its confirm (a durable timer) before telling it", async () => {
+  const fake = new FakeCoordinator();
+  fake.apply("report", "tick", { ...tickInputOf(schedule("skip"), at(0)), starter: "twin" });
+  const leaseUntil = fake.states.get("report")!.active!.leaseUntil;
+  // The twin is slow, not dead: it starts the run and the run confirms while the follow-up's timer waits.
+  const steps: string[] = [];
+  const followUp = await runFollowUp(
+    fake,
+    { kind: "tick", job: "report", tick: { ...tickInputOf(schedule("skip"), at(0)), starter: "f" } },
+    (step) => {
+      steps.push(step.kind);
+      if (step.kind === "waitUntil") {
+        expect(step.at).toBe(leaseUntil);
+        fake.apply("report", "confirm", { generation: 1, instanceId: "report:1" });
+      }
+    },
+  );
+  expect(steps).toEqual(["callEntity", "waitUntil", "callEntity"]);
+  expect(followUp).toEqual({
+    kind: "tick",
+    result: {
+      duplicate: true,
+      outcome: "started",
+      decision: { kind: "started", generation: 1, instanceId: "report:1" },
+    },
+  });
 });
 
 test("a firing just before its time, and one well inside it, are the same tick", async () => {
