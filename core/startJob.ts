@@ -89,8 +89,15 @@ export async function startJob(
   // as running while this starter's clock said it had ended): from then on, predict with the entity's view.
   let leaseStillHeld = false;
 
+  // The time to decide at: this starter's clock, or, once the entity showed it sees the holder's lease still
+  // running, just before that lease ends. The standing decision and the prediction use the same one: a
+  // prediction that finds a standing decision changes nothing in the entity, and signalling it would spin.
+  const nowFor = (s: JobState) =>
+    leaseStillHeld && s.active ? Math.min(client.now(), s.active.leaseUntil - 1) : client.now();
+
   for (;;) {
-    const standing = standingStart(state, request.requestId, ticket, client.now());
+    const now = nowFor(state);
+    const standing = standingStart(state, request.requestId, ticket, now);
     if (standing && standing.awaitingStartUntil === undefined) {
       return answerStanding(client, request, decisionOf(standing), state, ticket, options);
     }
@@ -98,7 +105,7 @@ export async function startJob(
       // A retry whose run another party must start (its starter may have died): "started" only once the run
       // confirms; if its lease ends first, the request is decided afresh (the loop finds no standing decision).
       const next = await waiter.until(
-        (s) => standingStart(s, request.requestId, ticket, client.now())?.awaitingStartUntil === undefined,
+        (s) => standingStart(s, request.requestId, ticket, nowFor(s))?.awaitingStartUntil === undefined,
       );
       if (!next) return handOff(client, pending, request.requestId, ticket);
       state = next;
@@ -106,8 +113,6 @@ export async function startJob(
     }
 
     const seq = state.seq;
-    const now =
-      leaseStillHeld && state.active ? Math.min(client.now(), state.active.leaseUntil - 1) : client.now();
     const predicted = tryStart(state, { ...req, expectSeq: seq }, now, options.config).answer;
     if (predicted.kind === "outdated")
       throw new Error("unreachable: the prediction uses the state's own seq");
@@ -128,9 +133,12 @@ export async function startJob(
     }
 
     if (predicted.kind === "started" || predicted.kind === "queued") {
+      // A decision recorded before this signal (a run this starter's clock takes for abandoned) is no answer to
+      // it: the entity may still see that run's lease running and answer with it, changing nothing.
+      const recordedBefore = findStartDecision(state, request.requestId) !== undefined;
       await client.signal(job, "tryStart", { ...req, expectSeq: seq });
       const next = await waiter.until(
-        (s) => s.seq > seq || findStartDecision(s, request.requestId) !== undefined,
+        (s) => s.seq > seq || (!recordedBefore && findStartDecision(s, request.requestId) !== undefined),
       );
       if (!next) return handOff(client, pending, request.requestId, ticket);
       // Decided at our seq, not recorded, same holder: the entity saw the holder's lease running.

@@ -264,3 +264,49 @@ test("a starter whose clock runs ahead of the entity's predicts a lease takeover
   expect(outcome).toMatchObject({ kind: "rejected", reason: "held", holder: { generation: 1 } });
   expect(fake.states.get("job")?.seq).toBe(2); // one compare-and-set the entity decided as a rejection
 });
+
+/** The client, with a starter's clock `aheadMs` ahead of the entity's, failing on a storm of signals. */
+function guardedClient(fake: FakeCoordinator, aheadMs: number, beforeFirstTryStart?: () => void) {
+  const client = fake.client();
+  let signals = 0;
+  return {
+    ...client,
+    now: () => fake.now + aheadMs,
+    signal: async (...args: Parameters<typeof client.signal>) => {
+      if (++signals > 20) throw new Error(`signal storm: ${signals} signals`);
+      if (args[1] === "tryStart" && signals === 1) beforeFirstTryStart?.();
+      return client.signal(...args);
+    },
+    signals: () => signals,
+  };
+}
+
+test("a retry of an unconfirmed request whose lease looks ended on the starter's clock but not the entity's: no signal storm; pending, and its follow-up decides it afresh once the lease ends", async () => {
+  const fake = new FakeCoordinator({ leaseMs: 1000, maxQueue: 1 });
+  fake.apply("job", "tryStart", { ...req("a"), starter: "dead" }); // accepted, its starter died before starting it
+  const ahead = guardedClient(fake, 5000);
+  const outcome = await startJob(ahead, "job", req("a"), { ...options, config: fake.config });
+  // The entity answers the retry with its standing decision (nothing changes); the starter cannot tell
+  // from the state, so it waits out its budget instead of signalling again and again.
+  expect(outcome).toEqual({ kind: "pending", requestId: "a", ticket: "t1" });
+  expect(ahead.signals()).toBe(1);
+  const result = await runFollowUp(fake, followUpInput(fake, followUpPrefix("job", "a")));
+  expect(result).toEqual({
+    kind: "start",
+    decision: { kind: "started", generation: 2, instanceId: "job:2" },
+  });
+  expect(runStarts(fake).map((s) => s.instanceId)).toEqual(["job:2"]);
+});
+
+test("a retry of an unconfirmed request whose lease ended, on a job paused meanwhile: no signal storm", async () => {
+  const fake = new FakeCoordinator({ leaseMs: 1000, maxQueue: 1 });
+  fake.apply("job", "tryStart", { ...req("a"), starter: "dead" });
+  fake.now += 1000; // the lease ended, on both clocks
+  // The job is paused between the starter's read and its compare-and-set (which is then outdated): the
+  // starter must not take that step for the entity seeing the holder's lease running and spin on it.
+  const client = guardedClient(fake, 0, () => fake.apply("job", "pause", { requestId: "p", by: "ops" }));
+  const outcome = await startJob(client, "job", req("a"), { ...options, config: fake.config });
+  expect(["rejected", "pending"]).toContain(outcome.kind);
+  expect(client.signals()).toBeLessThanOrEqual(3);
+  expect(runStarts(fake)).toEqual([]);
+});
