@@ -1,26 +1,27 @@
 /**
- * Missed ticks across a real host restart, on the devhost's persistent store (a SqliteStore in a temporary
- * data directory, opened again by the second host).
+ * Missed ticks across a real host restart: a second host starts on the first one's store (the same
+ * MemoryStore in project `app`; the same SQLite data directory, opened again, in `app:sqlite`), with the app
+ * loaded afresh, so only the store carries the jobs' state over.
  *
  * Two every-minute schedules, one with a 15-minute catch-up window and one without. Both tick on time at T;
- * the host stops 30 s later, and a new host starts on the same data (the app loaded afresh: only the store
- * carries the jobs' state over). The devhost has no option to start a host at a given virtual time, so the
- * new host's clock starts at real time, which is before T or just after it; nothing is due before the
- * test moves it to T+10:30, so T+1 .. T+10 never ticked while a host was up. The new host's timer then fires
- * once, past due (as the Functions host does after it was down, TimerListener.cs), and then on time at T+11.
- * The windowed job runs exactly one catch-up run standing for all ten and records none missed; the other
- * runs no catch-up and records the ten as missed, in one entry. Without the store (a fresh host knowing
- * nothing) the second host's first tick would be a late first tick, not due, and no catch-up would run.
+ * the host stops 30 s later, and the next one starts at T+10:30 (`startTime`): T+1 .. T+10 came while no host
+ * ran. Its schedule monitor finds the timers' stored next occurrence passed and runs each once, past due, at
+ * startup (as the Functions host does, TimerListener.cs), then on time at T+11. The windowed job runs exactly
+ * one catch-up run standing for all ten and records none missed; the other runs no catch-up and records the
+ * ten as missed, in one entry. Without the store the second host's first tick would be a late first tick,
+ * not due: no catch-up, nothing recorded.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SqliteStore, startHost } from "durable-functions-devhost";
-import { AppClient, REPO_ROOT } from "./appHost";
+import { MemoryStore, SqliteStore, startHost, type DurableStore } from "durable-functions-devhost";
+import { AppClient, REPO_ROOT, testStoreKind } from "./appHost";
 import { writeJobsFile } from "./scheduleHost";
 
 const MINUTE = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+/** T: the minute both schedules tick on time before the restart. */
+const T = Date.UTC(2030, 0, 1, 12, 1, 0);
 
 interface TickView {
   outcome: string;
@@ -38,8 +39,10 @@ interface ScheduledJob {
 }
 
 let dataDir: string;
+let memory: MemoryStore;
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "schedule-restart-"));
+  memory = new MemoryStore();
   const quick = { orchestrator: "reportJob", input: { items: 1 }, schedule: "0 * * * * *" };
   process.env.SINGLETON_JOBS_FILE = writeJobsFile({
     schedules: [
@@ -53,17 +56,16 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A host on the test's data directory (each host opens the store; it closes it when it stops). */
-const startOnSameData = async () =>
-  new AppClient(
-    await startHost({
-      appDir: REPO_ROOT,
-      port: 0,
-      virtualTime: true,
-      log: false,
-      store: new SqliteStore(dataDir),
-    }),
+/**
+ * A host on the test's data at `startTime` (not through startAppHost, whose store is a fresh one per host:
+ * this test needs the same data twice). A host closes its store when it stops; a SqliteStore is reopened.
+ */
+const startOnSameData = async (startTime: number) => {
+  const store: DurableStore = testStoreKind() === "sqlite" ? new SqliteStore(dataDir) : memory;
+  return new AppClient(
+    await startHost({ appDir: REPO_ROOT, port: 0, virtualTime: true, startTime, log: false, store }),
   );
+};
 
 const job = async (app: AppClient, name: string) => {
   const reply = await app.jobState(name);
@@ -72,17 +74,14 @@ const job = async (app: AppClient, name: string) => {
 };
 
 test("host stopped over 10 ticks: the restarted host runs one catch-up inside the window, none outside it, and records the missed ones", async () => {
-  const first = await startOnSameData();
-  let at: number;
+  const first = await startOnSameData(T - 30_000);
   let before: Record<"covered" | "uncovered", ScheduledJob>;
   try {
-    const now = first.host.clock.now();
-    at = Math.floor(now / MINUTE) * MINUTE + MINUTE; // T
-    await first.advance(at + 1000 - now);
+    await first.advance(T + 1000 - first.host.clock.now());
     for (const name of ["covered", "uncovered"]) {
       expect([name, (await job(first, name)).schedule.recentTicks[0]]).toEqual([
         name,
-        expect.objectContaining({ outcome: "started", catchUp: false, scheduledAt: iso(at) }),
+        expect.objectContaining({ outcome: "started", catchUp: false, scheduledAt: iso(T) }),
       ]);
     }
     await first.advance(29_000);
@@ -95,20 +94,21 @@ test("host stopped over 10 ticks: the restarted host runs one catch-up inside th
     await first.stop();
   }
 
-  // Down over T+1 .. T+10; back at T+10:30 on the same data, then up to just after T+11.
-  const second = await startOnSameData();
+  // Down over T+1 .. T+10; back at T+10:30 on the same data (the past-due ticks run at startup), then up to
+  // just after T+11.
+  const second = await startOnSameData(T + 10 * MINUTE + 30_000);
   try {
-    // The job's state came back from the store.
-    expect((await job(second, "covered")).schedule.lastTick).toMatchObject({ scheduledAt: iso(at) });
-    expect(second.host.clock.now()).toBeLessThan(at + MINUTE); // nothing of the gap was ticked yet
-    await second.advance(at + 10 * MINUTE + 30_000 - second.host.clock.now());
-    await second.advance(at + 11 * MINUTE + 1000 - second.host.clock.now());
+    await second.idle();
+    expect((await job(second, "covered")).schedule.lastTick).toMatchObject({
+      scheduledAt: iso(T + 10 * MINUTE),
+    });
+    await second.advance(T + 11 * MINUTE + 1000 - second.host.clock.now());
 
     const covered = await job(second, "covered");
-    const newTicks = covered.schedule.recentTicks.filter((t) => t.scheduledAt !== iso(at));
+    const newTicks = covered.schedule.recentTicks.filter((t) => t.scheduledAt !== iso(T));
     expect(newTicks.map((t) => [t.scheduledAt, t.outcome, t.catchUp])).toEqual([
-      [iso(at + 11 * MINUTE), "started", false],
-      [iso(at + 10 * MINUTE), "started", true],
+      [iso(T + 11 * MINUTE), "started", false],
+      [iso(T + 10 * MINUTE), "started", true],
     ]);
     // The catch-up stands for T+10 and the 9 before it, and nothing was missed.
     expect(newTicks[1].covers).toBe(9);
@@ -120,13 +120,13 @@ test("host stopped over 10 ticks: the restarted host runs one catch-up inside th
     expect(uncovered.schedule.recentTicks.filter((t) => t.catchUp)).toEqual([]);
     expect(uncovered.schedule.missedTicks).toBe(before.uncovered.schedule.missedTicks + 10);
     expect(uncovered.schedule.recentTicks.filter((t) => t.outcome === "missed")).toEqual([
-      expect.objectContaining({ count: 10, from: iso(at + MINUTE) }),
+      expect.objectContaining({ count: 10, from: iso(T + MINUTE) }),
     ]);
     // The next on-time tick after the gap ran as usual: the only run after the restart.
     expect(uncovered.schedule.recentTicks[0]).toMatchObject({
       outcome: "started",
       catchUp: false,
-      scheduledAt: iso(at + 11 * MINUTE),
+      scheduledAt: iso(T + 11 * MINUTE),
     });
     expect(uncovered.generation).toBe(before.uncovered.generation + 1);
   } finally {

@@ -8,9 +8,8 @@
  * - `GET /api/jobs/{name}` shows the schedule, its next due times and its recent ticks;
  * - a bad schedule stops the host from starting, with a message naming the schedule and the field.
  */
-import { startHost } from "durable-functions-devhost";
 import { scheduleFunctionName } from "../../core/schedules";
-import { AppClient, REPO_ROOT } from "./appHost";
+import { AppClient, REPO_ROOT, startAppHost } from "./appHost";
 import { fireTimer, writeJobsFile } from "./scheduleHost";
 
 const MINUTE = 60_000;
@@ -214,7 +213,7 @@ describe("a bad schedule stops the host from starting, naming the schedule and t
   test.each(cases)("%s", async (_what, schedule, message) => {
     process.env.SINGLETON_JOBS_FILE = writeJobsFile({ schedules: [schedule] });
     try {
-      await expect(startHost({ appDir: REPO_ROOT, port: 0, log: false })).rejects.toThrow(message);
+      await expect(startAppHost({ appDir: REPO_ROOT, port: 0, log: false })).rejects.toThrow(message);
     } finally {
       delete process.env.SINGLETON_JOBS_FILE;
     }
