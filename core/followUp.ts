@@ -17,7 +17,6 @@
  */
 import { decisionOf, tickRequestId } from "./coordinator";
 import type {
-  DecidedStart,
   Decision,
   ForceReleaseInput,
   PauseAnswer,
@@ -151,6 +150,25 @@ function* startTicketRun(
   yield* startRunStep(mustStart, isOwn ? own.input : mustStart.input);
 }
 
+/**
+ * Asks the entity directly (a direct call is never outdated). While the answer names a run that waits for
+ * its start by another party (`awaitingStartUntil`: that party may have died), asks again when the run's
+ * lease ends: by then it confirmed, or it was given up and the entity decides afresh.
+ */
+function* askUntilSettled<A extends { kind: string }>(
+  job: string,
+  operation: "tryStart" | "tick",
+  input: unknown,
+): Generator<FollowUpStep, Exclude<A, { kind: "outdated" }>, unknown> {
+  for (;;) {
+    const answer = (yield { kind: "callEntity", job, operation, input }) as A;
+    if (answer.kind === "outdated") throw new Error(`a direct ${operation} is never outdated`);
+    const until = (answer as { awaitingStartUntil?: number }).awaitingStartUntil;
+    if (until === undefined) return answer as Exclude<A, { kind: "outdated" }>;
+    yield { kind: "waitUntil", at: until };
+  }
+}
+
 function* tickSteps(
   pending: Extract<PendingRequest, { kind: "tick" }>,
 ): Generator<FollowUpStep, FollowUpResult, unknown> {
@@ -158,15 +176,8 @@ function* tickSteps(
   if (pending.reconcile) {
     yield { kind: "callEntity", job, operation: "reconcile", input: pending.reconcile };
   }
-  let answer: TickAnswer;
-  for (;;) {
-    answer = (yield { kind: "callEntity", job, operation: "tick", input: tick }) as TickAnswer;
-    if (answer.kind === "outdated") throw new Error("a direct tick is never outdated");
-    // Decided by a twin firing, whose run waits for its start: ask again when its lease ends (by then it
-    // confirmed or was given up).
-    if (answer.kind !== "duplicate" || answer.awaitingStartUntil === undefined) break;
-    yield { kind: "waitUntil", at: answer.awaitingStartUntil };
-  }
+  // A duplicate of a twin firing's tick whose run waits for its start settles when that run confirms or is given up.
+  const answer = yield* askUntilSettled<TickAnswer>(job, "tick", tick);
   if (answer.kind === "notDue") return { kind: "tick", result: { duplicate: false } };
   if (answer.mustStart) {
     yield* startTicketRun(
@@ -193,21 +204,7 @@ export function* followUpSteps(pending: PendingRequest): Generator<FollowUpStep,
       // nothing, and a run either one promoted carries this ticket (the tryStart below names it again).
       yield { kind: "callEntity", job: pending.job, operation: "reconcile", input: pending.reconcile };
     }
-    let answer: DecidedStart;
-    for (;;) {
-      const asked = (yield {
-        kind: "callEntity",
-        job: pending.job,
-        operation: "tryStart",
-        input: request,
-      }) as TryStartAnswer;
-      if (asked.kind === "outdated") throw new Error("a direct tryStart is never outdated");
-      answer = asked;
-      // Its run waits for another party to start it: ask again when its lease ends (by then it confirmed or
-      // was abandoned).
-      if (asked.awaitingStartUntil === undefined) break;
-      yield { kind: "waitUntil", at: asked.awaitingStartUntil };
-    }
+    const answer = yield* askUntilSettled<TryStartAnswer>(pending.job, "tryStart", request);
     const decision = decisionOf(answer);
     if (answer.mustStart) yield* startTicketRun(answer.mustStart, request, decision);
     return { kind: "start", decision };

@@ -104,8 +104,8 @@ export async function startJob(
     if (standing) {
       // A retry whose run another party must start (its starter may have died): "started" only once the run
       // confirms; if its lease ends first, the request is decided afresh (the loop finds no standing decision).
-      const next = await waiter.until(
-        (s) => standingStart(s, request.requestId, ticket, nowFor(s))?.awaitingStartUntil === undefined,
+      const next = await waiter.untilStartSettles((s) =>
+        standingStart(s, request.requestId, ticket, nowFor(s)),
       );
       if (!next) return handOff(client, pending, request.requestId, ticket);
       state = next;

@@ -132,7 +132,7 @@ export async function tickJob(
     let standing = standingOn(decidedOn);
     if (standing.awaitingStartUntil !== undefined) {
       // Another firing holds the run's start ticket: "started" once the run confirms (or given up at its lease).
-      const next = await waiter.until((s) => standingOn(s).awaitingStartUntil === undefined);
+      const next = await waiter.untilStartSettles(standingOn);
       if (next) standing = standingOn(next);
     }
     if (standing.decision) done.decision = standing.decision;

@@ -32,4 +32,15 @@ export class Waiter {
       await this.client.sleep(Math.min(wait.value, left));
     }
   }
+
+  /**
+   * Waits while the standing answer `standingOn` gives names a run that waits for its start by another party
+   * (`awaitingStartUntil`: that party may have died), that is until the run confirms or its lease ends. The
+   * state it settled on, or undefined once the budget is spent.
+   */
+  untilStartSettles(
+    standingOn: (state: JobState) => { awaitingStartUntil?: number } | undefined,
+  ): Promise<JobState | undefined> {
+    return this.until((state) => standingOn(state)?.awaitingStartUntil === undefined);
+  }
 }
