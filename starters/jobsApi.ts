@@ -234,25 +234,46 @@ function requester(request: HttpRequest, declared: string | undefined): string {
   return request.headers.get("x-ms-client-principal-name") ?? declared ?? "admin";
 }
 
+/** A pause or resume request, read and checked: its job, who asks and why, and a fresh request id. */
+interface ControlRequest {
+  job: string;
+  requestId: string;
+  by: string;
+  reason?: string;
+}
+
+async function readControlRequest(
+  request: HttpRequest,
+  withReason: boolean,
+): Promise<ControlRequest | ApiError> {
+  const read = await readJobRequest(request);
+  if (isApiError(read)) return read;
+  const parsed = parseControlRequest(read.body, withReason);
+  if (isApiError(parsed)) return parsed;
+  const control: ControlRequest = {
+    job: read.job,
+    requestId: randomUUID(),
+    by: requester(request, parsed.by),
+  };
+  if (parsed.reason !== undefined) control.reason = parsed.reason;
+  return control;
+}
+
 export async function pauseJobHttp(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const read = await readJobRequest(request);
-  if (isApiError(read)) return errorResponse(read);
-  const { job, body } = read;
-  const parsed = parseControlRequest(body, true);
-  if (isApiError(parsed)) return errorResponse(parsed);
-  const requestId = randomUUID();
-  const by = requester(request, parsed.by);
+  const control = await readControlRequest(request, true);
+  if (isApiError(control)) return errorResponse(control);
+  const { job, requestId, by, reason } = control;
   const outcome = await pauseJob(
     coordinatorFor(context, clientInput),
     job,
-    { requestId, by, ...(parsed.reason === undefined ? {} : { reason: parsed.reason }) },
+    { requestId, by, ...(reason === undefined ? {} : { reason }) },
     startOptions(),
   );
   if (outcome.kind === "paused") {
-    context.warn(`Job '${job}' paused by ${by}${parsed.reason ? ` (${parsed.reason})` : ""}.`);
+    context.warn(`Job '${job}' paused by ${by}${reason ? ` (${reason})` : ""}.`);
   }
   return pauseResponse(job, requestId, outcome, responseUrls(df.getClient(context), request, job, 3));
 }
@@ -261,13 +282,9 @@ export async function resumeJobHttp(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const read = await readJobRequest(request);
-  if (isApiError(read)) return errorResponse(read);
-  const { job, body } = read;
-  const parsed = parseControlRequest(body, false);
-  if (isApiError(parsed)) return errorResponse(parsed);
-  const requestId = randomUUID();
-  const by = requester(request, parsed.by);
+  const control = await readControlRequest(request, false);
+  if (isApiError(control)) return errorResponse(control);
+  const { job, requestId, by } = control;
   const outcome = await resumeJob(
     coordinatorFor(context, clientInput),
     job,
