@@ -7,8 +7,6 @@
  * devhost's MemoryStore) or "sqlite" (a SqliteStore in a fresh temporary directory, removed when the host
  * stops).
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { DurableStore, LatencyOptions, StartHostOptions } from "durable-functions-devhost";
 import { MemoryStore, SqliteStore, startHost, type DevHost } from "durable-functions-devhost";
@@ -28,14 +26,7 @@ export function testStoreKind(): TestStoreKind {
 /** A store of the kind this project runs on; a SqliteStore's directory is deleted when the store closes. */
 export function createTestStore(kind: TestStoreKind = testStoreKind()): DurableStore {
   if (kind === "memory") return new MemoryStore();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-e2e-store-"));
-  const store = new SqliteStore(dir);
-  const close = store.close.bind(store);
-  store.close = () => {
-    close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  return store;
+  return SqliteStore.temporary({}, "app-e2e-store-");
 }
 
 /** startHost on this project's store (the host closes it when it stops, or when it fails to start). */

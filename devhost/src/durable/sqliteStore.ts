@@ -13,6 +13,7 @@
  * with the process, so a killed host leaves nothing stale behind.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
@@ -107,6 +108,19 @@ export class SqliteStore implements DurableStore {
    */
   private readonly inTransaction: (fn: () => unknown) => unknown;
   private closed = false;
+  /** Set by `temporary`: the data directory goes with the store. */
+  private removeOnClose = false;
+
+  /**
+   * A store in a fresh temporary directory that is deleted when the store closes: for tests that want the
+   * SQLite store's behaviour (serialization, durability) without a data directory of their own.
+   */
+  static temporary(options: SqliteStoreOptions = {}, prefix = "devhost-store-"): SqliteStore {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const store = new SqliteStore(dir, options);
+    store.removeOnClose = true;
+    return store;
+  }
 
   /** Opens (creating if need be) the store in `dataDir`; throws StoreLockedError if another host holds it. */
   constructor(
@@ -280,6 +294,7 @@ export class SqliteStore implements DurableStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    if (this.removeOnClose) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   private checkSchemaVersion(): void {

@@ -1,7 +1,7 @@
 /**
  * The stores the devhost's tests run on. DEVHOST_TEST_STORE (set by the jest projects in ../../jest.config.js)
  * picks the one the durable engine tests use: "memory" (default), "copying" or "sqlite" (a fresh temporary
- * data directory per store, removed when the store closes).
+ * data directory per store, removed when the store closes: `SqliteStore.temporary`).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,18 +18,6 @@ export function tempDataDir(prefix = "devhost-store-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A SqliteStore in a fresh temporary directory, deleted when the store closes. */
-export function temporarySqliteStore(): SqliteStore {
-  const dir = tempDataDir();
-  const store = new SqliteStore(dir);
-  const close = store.close.bind(store);
-  store.close = () => {
-    close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  return store;
-}
-
 export function createTestStore(kind: StoreKind): DurableStore {
   switch (kind) {
     case "memory":
@@ -37,7 +25,7 @@ export function createTestStore(kind: StoreKind): DurableStore {
     case "copying":
       return new CopyingStore();
     case "sqlite":
-      return temporarySqliteStore();
+      return SqliteStore.temporary();
   }
 }
 

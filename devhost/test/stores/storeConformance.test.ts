@@ -3,6 +3,9 @@
  * SQLite. The engine relies on exactly this (see src/durable/store.ts), and on nothing else: not on getting
  * back the object it put.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DATABASE_FILE, SqliteStore } from "../../src/durable/sqliteStore";
 import type {
   DurableStore,
   EntityRecord,
@@ -241,4 +244,14 @@ describe.each(STORE_KINDS)("the %s store", (kind) => {
     expect(JSON.parse(store.getEntity("@big@1")!.state!)).toEqual({ big });
     expect(store.messagesFor("w:big")[0].body).toMatchObject({ input: big });
   });
+});
+
+test("SqliteStore.temporary keeps its data while open and removes its directory when it closes", () => {
+  const store = SqliteStore.temporary({}, "devhost-temporary-");
+  expect(path.basename(store.dataDir)).toMatch(/^devhost-temporary-/);
+  store.putInstance(instance("kept", 1));
+  expect(fs.existsSync(path.join(store.dataDir, DATABASE_FILE))).toBe(true);
+  expect(store.getInstance("kept")?.instanceId).toBe("kept");
+  store.close();
+  expect(fs.existsSync(store.dataDir)).toBe(false);
 });
