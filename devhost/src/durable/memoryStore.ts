@@ -5,6 +5,7 @@
  */
 import {
   matchesQuery,
+  TERMINAL_STATUSES,
   type DurableStore,
   type EntityRecord,
   type InstanceQuery,
@@ -21,6 +22,12 @@ export function byDelivery(a: Message, b: Message): number {
 
 export class MemoryStore implements DurableStore {
   private readonly instances = new Map<string, InstanceRecord>();
+  /**
+   * The instances last put with a live (non-terminal) status: a query for live statuses (a dashboard's
+   * Pending,Running,Suspended) reads these, not every finished instance the store keeps. Candidates are
+   * still matched against the query, so the index only has to hold a superset of the live ones.
+   */
+  private readonly liveIds = new Set<string>();
   private readonly entities = new Map<string, EntityRecord>();
   private readonly messages = new Map<string, Message>();
   private readonly byTarget = new Map<MessageTarget, Map<string, Message>>();
@@ -34,18 +41,25 @@ export class MemoryStore implements DurableStore {
   }
 
   putInstance(record: InstanceRecord): void {
-    this.remember(this.instances, record.instanceId);
-    this.instances.set(record.instanceId, record);
+    this.rememberInstance(record.instanceId);
+    this.setInstance(record.instanceId, record);
   }
 
   deleteInstance(instanceId: string): boolean {
-    this.remember(this.instances, instanceId);
-    return this.instances.delete(instanceId);
+    this.rememberInstance(instanceId);
+    const had = this.instances.has(instanceId);
+    this.setInstance(instanceId, undefined);
+    return had;
   }
 
   queryInstances(query: InstanceQuery): InstanceRecord[] {
+    const statuses = query.runtimeStatus ?? [];
+    const onlyLive = statuses.length > 0 && statuses.every((s) => !TERMINAL_STATUSES.has(s));
+    const candidates = onlyLive
+      ? [...this.liveIds].map((id) => this.instances.get(id) as InstanceRecord)
+      : this.instances.values();
     const out: InstanceRecord[] = [];
-    for (const r of this.instances.values()) if (matchesQuery(r, query)) out.push(r);
+    for (const r of candidates) if (matchesQuery(r, query)) out.push(r);
     return out.sort(
       (a, b) =>
         a.createdTime - b.createdTime ||
@@ -147,6 +161,20 @@ export class MemoryStore implements DurableStore {
     const forTarget = this.byTarget.get(message.target);
     forTarget?.delete(id);
     if (forTarget?.size === 0) this.byTarget.delete(message.target);
+  }
+
+  private setInstance(instanceId: string, record: InstanceRecord | undefined): void {
+    if (record) this.instances.set(instanceId, record);
+    else this.instances.delete(instanceId);
+    if (record && !TERMINAL_STATUSES.has(record.runtimeStatus)) this.liveIds.add(instanceId);
+    else this.liveIds.delete(instanceId);
+  }
+
+  /** Inside a transaction, how to put instance `instanceId` (and its place in the live index) back as it is now. */
+  private rememberInstance(instanceId: string): void {
+    if (this.depth === 0) return;
+    const old = this.instances.get(instanceId);
+    this.undo.push(() => this.setInstance(instanceId, old));
   }
 
   /** Inside a transaction, how to put `key` of `map` back as it is now. */

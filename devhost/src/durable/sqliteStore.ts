@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS instances (
   record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS instances_by_creation ON instances (created_time, instance_id);
+-- Status queries (live instances: Pending,Running,Suspended) read only the rows they return, not every
+-- finished instance kept since the store began. Added without a schema version bump: older hosts ignore it.
+CREATE INDEX IF NOT EXISTS instances_by_status ON instances (runtime_status, created_time, instance_id);
 CREATE TABLE IF NOT EXISTS entities (entity_id TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -96,6 +96,32 @@ describe.each(STORE_KINDS)("the %s store", (kind) => {
     expect(ids({ instanceIdPrefix: "" })).toHaveLength(4);
   });
 
+  test("a query for live statuses follows every status change, delete and undone transaction", () => {
+    const live = () =>
+      store.queryInstances({ runtimeStatus: ["Pending", "Running", "Suspended"] }).map((r) => r.instanceId);
+    store.putInstance(instance("a", 1, "Pending"));
+    store.putInstance(instance("b", 2, "Completed"));
+    expect(live()).toEqual(["a"]);
+    store.putInstance(instance("a", 1, "Completed"));
+    store.putInstance(instance("b", 2, "Running")); // a finished instance started again
+    expect(live()).toEqual(["b"]);
+    expect(() =>
+      store.transaction(() => {
+        store.putInstance(instance("b", 2, "Terminated"));
+        store.putInstance(instance("c", 3, "Running"));
+        store.deleteInstance("a");
+        throw new Error("undo");
+      }),
+    ).toThrow("undo");
+    expect(live()).toEqual(["b"]);
+    expect(store.queryInstances({}).map((r) => r.instanceId)).toEqual(["a", "b"]);
+    store.deleteInstance("b");
+    expect(live()).toEqual([]);
+    expect(
+      store.queryInstances({ runtimeStatus: ["Completed", "Running"] }).map((r) => r.instanceId),
+    ).toEqual(["a"]);
+  });
+
   test("entities: put, get, list, delete", () => {
     store.putEntity(entity("@counter@b", 2));
     store.putEntity(entity("@counter@a", 1));
