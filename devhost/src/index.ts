@@ -14,6 +14,8 @@ export { MemoryStore } from "./durable/memoryStore";
 export { SqliteStore, StoreLockedError, DATABASE_FILE } from "./durable/sqliteStore";
 export type { SqliteStoreOptions, SqliteSynchronous } from "./durable/sqliteStore";
 export type { DurableStore } from "./durable/store";
+/** The seeded PRNG the latency injection draws from, for tests that want the same replayable randomness. */
+export { mulberry32 } from "./durable/latency";
 export { openDataDir, resetDataDir, defaultDataDir, DEFAULT_DATA_DIR } from "./dataDir";
 export type {
   DurableEngine,

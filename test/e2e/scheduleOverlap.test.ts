@@ -44,7 +44,18 @@ test(
   `${HOURS} hours of minutely ticks per overlap policy on the devhost: every tick exactly as its policy says`,
   async () => {
     const started = performance.now();
-    const counts = await playOverlapScenario(new DevhostScheduleWorld(app), jobs, HOURS * 60, SEED);
+    // jest holds console output until the test ends; a long run says how far it got as it goes.
+    const progress = (days: number) =>
+      process.stderr.write(
+        `scheduleOverlap: day ${days} of ${HOURS / 24} after ${Math.round((performance.now() - started) / 1000)} s\n`,
+      );
+    const counts = await playOverlapScenario(
+      new DevhostScheduleWorld(app),
+      jobs,
+      HOURS * 60,
+      SEED,
+      HOURS > 24 ? progress : undefined,
+    );
     console.log(
       `${HOURS} hours of ticks on the devhost in ${Math.round(performance.now() - started)} ms (wall clock): ${JSON.stringify(counts)}`,
     );

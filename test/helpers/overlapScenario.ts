@@ -13,6 +13,7 @@
  * - replace: it started a run if idle, else it replaced the run, whose user code was stopped (terminated);
  * and never are two runs of a job live at once.
  */
+import { mulberry32 } from "durable-functions-devhost";
 import type { Overlap, TickOutcome } from "../../core/types";
 
 /** What the scenario reads of `GET /api/jobs/{jobName}` (core/jobView.ts, core/scheduleView.ts). */
@@ -39,18 +40,6 @@ export interface ScheduleWorld {
 const MINUTE = 60_000;
 /** Runs end at least this far from a minute mark (a tick), whatever the machine's hiccups. */
 const MARGIN_MS = 10_000;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** When a run started at `start` ends: 30-90 s later, moved to fall 10-50 s past a minute mark. */
 export function endOf(start: number, random: () => number): number {
@@ -87,8 +76,11 @@ export async function playOverlapScenario(
   jobs: ScenarioJob[],
   minutes: number,
   seed: number,
+  /** Called after every scenario day (1,440 ticks per job) with the days done: long runs show progress. */
+  onDay?: (days: number) => void,
 ): Promise<OutcomeCounts> {
-  const random = seeded(seed);
+  // The devhost's seeded PRNG (its latency injection uses it too), so a failing run replays from its seed.
+  const random = mulberry32(seed);
   const ends = new Map<string, { job: string; at: number }>(); // live runs and when their user code ends
   const known = new Set<string>(); // every run seen
   const counts: OutcomeCounts = Object.fromEntries(jobs.map((j) => [j.name, {}]));
@@ -178,6 +170,7 @@ export async function playOverlapScenario(
       }
       await noteRuns(view, tickAt);
     }
+    if ((m + 1) % (24 * 60) === 0) onDay?.((m + 1) / (24 * 60));
   }
   return counts;
 }
